@@ -1,0 +1,15 @@
+package dev.procpool;
+
+/** Runs the chunks a {@link Scheduler} hands out, on worker JVMs or on threads. */
+interface Backend {
+    PoolMode mode();
+
+    /** Stops taking work and ends every worker; waits up to the deadline. Work still queued is not run. */
+    void shutdown(long deadlineNanos) throws InterruptedException;
+
+    /** Kills every worker now; returns without waiting for more than a short, bounded time. */
+    void terminate();
+
+    /** A snapshot of the live workers. */
+    java.util.List<PoolStats.Worker> workers();
+}

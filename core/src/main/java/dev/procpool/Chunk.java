@@ -1,0 +1,30 @@
+package dev.procpool;
+
+/** Some inputs of one job, sent to one worker together. {@code indices[i]} is the input index of {@code inputs[i]}. */
+record Chunk(Job job, long[] indices, Object[] inputs) {
+    int size() {
+        return inputs.length;
+    }
+
+    /** The elements from {@code from} on, as a new chunk (for re-queueing what a worker did not finish). */
+    Chunk tail(int from) {
+        int n = inputs.length - from;
+        long[] i = new long[n];
+        Object[] in = new Object[n];
+        System.arraycopy(indices, from, i, 0, n);
+        System.arraycopy(inputs, from, in, 0, n);
+        return new Chunk(job, i, in);
+    }
+
+    Chunk head(int count) {
+        long[] i = new long[count];
+        Object[] in = new Object[count];
+        System.arraycopy(indices, 0, i, 0, count);
+        System.arraycopy(inputs, 0, in, 0, count);
+        return new Chunk(job, i, in);
+    }
+
+    static Chunk single(Job job, long index, Object input) {
+        return new Chunk(job, new long[] {index}, new Object[] {input});
+    }
+}

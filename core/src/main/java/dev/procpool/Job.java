@@ -1,0 +1,91 @@
+package dev.procpool;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import dev.procpool.internal.worker.Elements;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The bookkeeping of one call ({@code map}, {@code submit}, ...): where its chunks come from and where
+ * its per-input outcomes go. Workers of either mode call {@link #succeeded} and {@link #failed} from
+ * their own threads, in any order across chunks.
+ */
+abstract class Job {
+    private static final AtomicLong IDS = new AtomicLong();
+
+    final long id = IDS.incrementAndGet();
+    final Object function;
+    /** Results are rebuilt with the caller's class loader, not the loader of a library thread. */
+    final ClassLoader classLoader;
+    final PoolCounters counters;
+    private final Map<Long, Integer> crashes = new HashMap<>();
+
+    Job(Object function, PoolCounters counters) {
+        this.function = function;
+        this.counters = counters;
+        ClassLoader context = Thread.currentThread().getContextClassLoader();
+        this.classLoader = context != null ? context : function.getClass().getClassLoader();
+    }
+
+    /** The next chunk to run, or null when this job has none to give right now. Called under the scheduler lock. */
+    abstract Chunk nextChunk();
+
+    /** True when the job has no more chunks to give, ever. Called under the scheduler lock. */
+    abstract boolean exhausted();
+
+    abstract void succeeded(long index, Object value);
+
+    abstract void failed(long index, ProcessPoolException failure);
+
+    /** Completes when the call has its answer, normally or not. */
+    abstract CompletableFuture<?> completion();
+
+    /** True once the caller has its answer (or gave up); outstanding tasks of a finished job are skipped. */
+    abstract boolean isFinished();
+
+    /** Fails the whole call with one pool-level failure (pool broken or terminated, function not sendable). */
+    abstract void failAll(ProcessPoolException failure);
+
+    private byte[] serializedFunction;
+    private ProcessPoolException functionFailure;
+
+    /**
+     * The function as the worker receives it, serialized once per call however many workers and
+     * chunks it goes to.
+     */
+    synchronized byte[] serializedFunction(Kryo kryo) {
+        if (serializedFunction == null && functionFailure == null) {
+            Output out = new Output(256, -1);
+            ClassLoader previous = kryo.getClassLoader();
+            // Kryo's closure fallback resolves the capturing class with this loader.
+            ClassLoader functionLoader = function.getClass().getClassLoader();
+            kryo.setClassLoader(functionLoader != null ? functionLoader : classLoader);
+            try {
+                Elements.write(kryo, out, function);
+                serializedFunction = out.toBytes();
+            } catch (RuntimeException | StackOverflowError e) {
+                functionFailure = new ProcessPoolException(
+                        "the task function cannot be sent to a worker JVM: " + describe(e), e);
+            } finally {
+                kryo.setClassLoader(previous);
+            }
+        }
+        if (functionFailure != null) {
+            throw functionFailure;
+        }
+        return serializedFunction;
+    }
+
+    static String describe(Throwable e) {
+        String message = e.getMessage();
+        return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
+    }
+
+    /** Counts a crash of the task for this input and returns how many it has had. */
+    synchronized int recordCrash(long index) {
+        return crashes.merge(index, 1, Integer::sum);
+    }
+}

@@ -1,0 +1,233 @@
+package dev.procpool;
+
+import dev.procpool.internal.worker.RemoteFailure;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps {@code workers} worker JVMs running: starts them, replaces those that die or are recycled,
+ * and gives up (breaking the pool with the reason) when they keep dying before they are ready.
+ */
+final class ProcessBackend implements Backend, WorkerProcess.Listener {
+    private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class);
+    /** Workers that die before ready, in a row, before the pool gives up instead of looping. */
+    static final int MAX_START_FAILURES_IN_A_ROW = 3;
+
+    private final WorkerSettings settings;
+    private final Scheduler scheduler;
+    private final Consumer<ProcessPoolException> breakPool;
+    private final Path slotDirectory;
+    private final Set<WorkerProcess> workers = ConcurrentHashMap.newKeySet();
+    private final AtomicInteger nextId = new AtomicInteger();
+    private final CountDownLatch firstReadyOrBroken = new CountDownLatch(1);
+    private final PoolCounters counters;
+    private int startFailuresInARow;
+    private volatile boolean stopping;
+    private volatile ProcessPoolException broken;
+    private final Thread timeoutWatch;
+
+    ProcessBackend(WorkerSettings settings, Scheduler scheduler, PoolCounters counters,
+            Consumer<ProcessPoolException> breakPool) {
+        this.settings = settings;
+        this.scheduler = scheduler;
+        this.counters = counters;
+        this.breakPool = breakPool;
+        this.slotDirectory = slotDirectory();
+        for (int i = 0; i < settings.workers(); i++) {
+            launchWorker();
+        }
+        if (settings.taskTimeout() != null) {
+            timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
+            timeoutWatch.setDaemon(true);
+            timeoutWatch.start();
+        } else {
+            timeoutWatch = null;
+        }
+    }
+
+    /** tmpfs where there is one: the slot is shared memory and should never touch a disk. */
+    private static Path slotDirectory() {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            return shm;
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
+    @Override
+    public PoolMode mode() {
+        return PoolMode.PROCESSES;
+    }
+
+    /** Waits until one worker is ready (true) or the workers cannot start (false). */
+    boolean awaitFirstReady(Duration timeout) throws InterruptedException {
+        return firstReadyOrBroken.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && broken == null;
+    }
+
+    ProcessPoolException brokenReason() {
+        return broken;
+    }
+
+    private void launchWorker() {
+        if (stopping) {
+            return;
+        }
+        WorkerProcess worker;
+        try {
+            worker = new WorkerProcess(nextId.incrementAndGet(), settings, scheduler, this, slotDirectory);
+        } catch (IOException e) {
+            giveUp(new ProcessPoolException("cannot prepare a worker JVM: " + e, e));
+            return;
+        }
+        workers.add(worker);
+        worker.launch();
+    }
+
+    @Override
+    public void onReady(WorkerProcess worker) {
+        synchronized (this) {
+            startFailuresInARow = 0;
+        }
+        counters.workersStarted.incrementAndGet();
+        firstReadyOrBroken.countDown();
+        if (stopping) {
+            worker.requestStop();
+        }
+    }
+
+    @Override
+    public void onInitializerFailed(WorkerProcess worker, RemoteFailure failure) {
+        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
+        giveUp(new ProcessPoolException("the pool's initializer failed in worker-" + worker.id + ": " + what
+                + (failure.rebuilt() == null ? "\n" + failure.stackTrace() : ""), failure.rebuilt()));
+    }
+
+    @Override
+    public void onExit(WorkerProcess.Exit exit) {
+        workers.remove(exit.worker());
+        if (stopping || broken != null) {
+            return;
+        }
+        if (!exit.expected()) {
+            counters.crashes.incrementAndGet();
+        } else {
+            counters.recycled.incrementAndGet();
+        }
+        if (!exit.wasReady()) {
+            boolean giveUp;
+            synchronized (this) {
+                giveUp = ++startFailuresInARow >= MAX_START_FAILURES_IN_A_ROW;
+            }
+            if (giveUp) {
+                giveUp(new ProcessPoolException("worker JVMs cannot start (" + MAX_START_FAILURES_IN_A_ROW
+                        + " failed in a row); the last one: " + exit.reason() + lastLines(exit)));
+                return;
+            }
+        }
+        launchWorker();
+    }
+
+    private static String lastLines(WorkerProcess.Exit exit) {
+        List<String> lines = exit.lastStderrLines();
+        return lines.isEmpty() ? "" : "; its last stderr lines:\n  " + String.join("\n  ", lines);
+    }
+
+    private void giveUp(ProcessPoolException reason) {
+        synchronized (this) {
+            if (broken != null) {
+                return;
+            }
+            broken = reason;
+        }
+        log.error("procpool: {}", reason.getMessage());
+        firstReadyOrBroken.countDown();
+        breakPool.accept(reason);
+        terminate();
+    }
+
+    private void watchTimeouts() {
+        Duration timeout = settings.taskTimeout();
+        long pollMillis = Math.max(1, Math.min(100, timeout.toMillis() / 10));
+        while (!stopping) {
+            try {
+                Thread.sleep(pollMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (WorkerProcess worker : workers) {
+                worker.checkTimeout(now, timeout);
+            }
+        }
+    }
+
+    @Override
+    public void shutdown(long deadlineNanos) throws InterruptedException {
+        stopping = true;
+        scheduler.close();
+        List<WorkerProcess> all = new ArrayList<>(workers);
+        for (WorkerProcess worker : all) {
+            worker.requestStop();
+        }
+        for (WorkerProcess worker : all) {
+            if (!worker.awaitExit(deadlineNanos)) {
+                log.warn("worker-{} (pid {}) did not exit in time; killing it", worker.id, worker.pid());
+                worker.kill();
+                worker.awaitExit(System.nanoTime() + TimeUnit.SECONDS.toNanos(5));
+            }
+        }
+        stopTimeoutWatch();
+    }
+
+    @Override
+    public void terminate() {
+        stopping = true;
+        scheduler.close();
+        List<WorkerProcess> all = new ArrayList<>(workers);
+        for (WorkerProcess worker : all) {
+            worker.kill();
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        boolean interrupted = false;
+        for (WorkerProcess worker : all) {
+            try {
+                worker.awaitExit(deadline);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        stopTimeoutWatch();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stopTimeoutWatch() {
+        if (timeoutWatch != null) {
+            timeoutWatch.interrupt();
+        }
+    }
+
+    @Override
+    public List<PoolStats.Worker> workers() {
+        List<PoolStats.Worker> list = new ArrayList<>();
+        for (WorkerProcess worker : workers) {
+            if (worker.state() == WorkerProcess.State.READY) {
+                list.add(new PoolStats.Worker(worker.id, worker.pid(), Duration.ofNanos(worker.uptimeNanos())));
+            }
+        }
+        return list;
+    }
+}

@@ -1,0 +1,446 @@
+package dev.procpool;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Python's {@code multiprocessing.Pool} for the JVM: runs a function over many inputs in worker JVMs
+ * (or, in {@link PoolMode#THREADS}, on in-process threads) and returns the results in input order.
+ *
+ * <pre>{@code
+ * try (ProcessPool pool = ProcessPool.builder().workers(4).build()) {
+ *     List<Long> squares = pool.map(x -> x * x, List.of(1L, 2L, 3L));
+ * }
+ * }</pre>
+ *
+ * <p><b>Threads.</b> A pool is safe to use from many threads at once; calls are queued in the order
+ * they arrive and share the workers.
+ *
+ * <p><b>Failures.</b> Every failure is a {@link ProcessPoolException} (unchecked) naming the input
+ * index: {@link TaskFailedException} when the task threw, {@link WorkerCrashedException} when its
+ * worker JVM died while running it, {@link TaskTimeoutException} when it ran past
+ * {@link Builder#taskTimeout}. A crashed or killed worker is replaced; the pool goes on. Workers
+ * that cannot start (bad JVM option, failing initializer) fail the calls with that reason and the
+ * pool stays broken.
+ *
+ * <p><b>Lifecycle.</b> {@link #close()} finishes queued work, stops the workers and waits for them;
+ * {@link #terminate()} kills them now. Both are idempotent; any call after either throws
+ * {@link IllegalStateException}. Workers also exit by themselves within about a second when this JVM
+ * dies, even by {@code kill -9}.
+ *
+ * <p><b>Blocking.</b> Calls that return results block until they are complete; they are
+ * interruptible: an interrupted caller cancels the rest of its call, gets a
+ * {@link ProcessPoolException} and finds its interrupt flag set.
+ */
+public final class ProcessPool implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ProcessPool.class);
+    /** How long AUTO mode waits for a first worker JVM before it settles on threads. */
+    private static final Duration AUTO_START_TIMEOUT = Duration.ofSeconds(30);
+    private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
+
+    private enum State { OPEN, CLOSING, CLOSED, TERMINATED }
+
+    private final WorkerSettings settings;
+    private final PoolCounters counters = new PoolCounters();
+    private final Set<Job> active = ConcurrentHashMap.newKeySet();
+    private final CompletableFuture<Void> closed = new CompletableFuture<>();
+    private final Scheduler scheduler;
+    private final Backend backend;
+    private volatile ProcessPoolException broken;
+    private State state = State.OPEN;
+
+    private ProcessPool(Builder builder) {
+        this.settings = builder.settings();
+        Scheduler chosenScheduler = new Scheduler();
+        Backend chosen;
+        switch (builder.mode) {
+            case THREADS -> chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+            case PROCESSES -> chosen = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
+            default -> {
+                ProcessBackend processes = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
+                if (awaitFirstWorker(processes)) {
+                    chosen = processes;
+                } else {
+                    ProcessPoolException reason = processes.brokenReason();
+                    processes.terminate();
+                    log.warn("procpool: worker JVMs cannot start, running on threads instead: {}",
+                            reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
+                    broken = null;
+                    chosenScheduler = new Scheduler();
+                    chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+                }
+            }
+        }
+        this.scheduler = chosenScheduler;
+        this.backend = chosen;
+    }
+
+    private static boolean awaitFirstWorker(ProcessBackend processes) {
+        try {
+            return processes.awaitFirstReady(AUTO_START_TIMEOUT);
+        } catch (InterruptedException e) {
+            processes.terminate();
+            Thread.currentThread().interrupt();
+            throw new ProcessPoolException("interrupted while starting the pool", e);
+        }
+    }
+
+    /** A builder with the defaults: one worker per available processor, {@link PoolMode#PROCESSES}. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Where this pool runs its tasks: {@link PoolMode#PROCESSES} or {@link PoolMode#THREADS}, never AUTO. */
+    public PoolMode mode() {
+        return backend.mode();
+    }
+
+    /** How many workers the pool keeps running. */
+    public int workers() {
+        return settings.workers();
+    }
+
+    /** A snapshot of the pool's counters and live workers; never blocks on running tasks. */
+    public PoolStats stats() {
+        return new PoolStats(mode(), backend.workers(), counters.succeeded.get(), counters.failed.get(),
+                counters.retried.get(), counters.crashes.get(), counters.timeouts.get(),
+                counters.workersStarted.get(), counters.recycled.get());
+    }
+
+    // ------------------------------------------------------------------------------------ calls
+
+    /**
+     * Applies {@code function} to every input in worker JVMs and returns the results in input order
+     * ({@code Pool.map}). Inputs are cut into chunks of about {@code size / (4 × workers)}.
+     * Blocks until every result is in.
+     *
+     * @throws TaskFailedException    the task for some input threw (the lowest such index)
+     * @throws WorkerCrashedException a worker died running some input's task
+     * @throws TaskTimeoutException   some input's task ran past the task timeout
+     * @throws ProcessPoolException   an input, result or the function cannot be serialized; the pool is
+     *                                broken; or the caller was interrupted
+     * @throws IllegalStateException  the pool is closed or terminated
+     */
+    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
+        return map(function, inputs, 0);
+    }
+
+    /**
+     * As {@link #map(SerializableFunction, Iterable)}, with {@code chunkSize} inputs per chunk
+     * ({@code 0}: the default rule).
+     */
+    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs,
+            int chunkSize) {
+        return await(mapAsync(function, inputs, chunkSize));
+    }
+
+    /**
+     * As {@link #map(SerializableFunction, Iterable)} without blocking ({@code Pool.map_async}): the
+     * future completes with the results, or exceptionally with the failure {@code map} would throw.
+     * Cancelling the future cancels the work not yet started.
+     */
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return mapAsync(function, inputs, 0);
+    }
+
+    /** As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size (0: default). */
+    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs, int chunkSize) {
+        Objects.requireNonNull(function, "function");
+        return submitAll(function, toArray(Objects.requireNonNull(inputs, "inputs")), chunkSize);
+    }
+
+    /**
+     * Applies a two-argument function to every pair ({@code Pool.starmap}); results in input order.
+     * Pairs are {@link Map.Entry} values, e.g. {@code Map.entry(a, b)}. Blocks and throws as
+     * {@link #map(SerializableFunction, Iterable)}.
+     */
+    public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> function,
+            Iterable<? extends Map.Entry<? extends A, ? extends B>> pairs) {
+        Objects.requireNonNull(function, "function");
+        return await(submitAll(function, toArray(Objects.requireNonNull(pairs, "pairs")), 0));
+    }
+
+    /** Runs {@code function(argument)} in a worker and returns its result ({@code Pool.apply}). Blocks and throws as map. */
+    public <T, R> R apply(SerializableFunction<? super T, ? extends R> function, T argument) {
+        Objects.requireNonNull(function, "function");
+        List<R> result = await(submitAll(function, new Object[] {argument}, 1));
+        return result.get(0);
+    }
+
+    /**
+     * Runs {@code task} in a worker without blocking ({@code Pool.apply_async}). The future completes
+     * with its result or exceptionally with the {@link ProcessPoolException} {@code apply} would throw.
+     */
+    public <R> CompletableFuture<R> submit(SerializableCallable<? extends R> task) {
+        Objects.requireNonNull(task, "task");
+        CompletableFuture<List<R>> all = submitAll(task, new Object[] {null}, 1);
+        return all.thenApply(list -> list.get(0));
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> CompletableFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
+        if (chunkSize < 0) {
+            throw new IllegalArgumentException("chunkSize must be >= 0 (0: default), got " + chunkSize);
+        }
+        int size = chunkSize > 0 ? chunkSize : defaultChunkSize(inputs.length, settings.workers());
+        MapJob job = new MapJob(function, inputs, size, counters);
+        submit(job);
+        CompletableFuture<?> future = job.future;
+        return (CompletableFuture<List<R>>) future;
+    }
+
+    /** Python's rule: about four chunks per worker, at least one input per chunk. */
+    static int defaultChunkSize(int inputs, int workers) {
+        long perChunk = ((long) inputs + 4L * workers - 1) / (4L * workers);
+        return (int) Math.max(1, perChunk);
+    }
+
+    private void submit(Job job) {
+        synchronized (this) {
+            if (state != State.OPEN) {
+                throw new IllegalStateException("the pool is " + state.name().toLowerCase());
+            }
+            ProcessPoolException reason = broken;
+            if (reason != null) {
+                throw new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason);
+            }
+            if (job.isFinished()) {
+                return;
+            }
+            active.add(job);
+        }
+        job.completion().whenComplete((r, e) -> active.remove(job));
+        scheduler.submit(job);
+        ProcessPoolException reason = broken;
+        if (reason != null) { // broke while we were submitting
+            job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
+        }
+    }
+
+    private static Object[] toArray(Iterable<?> inputs) {
+        if (inputs instanceof Collection<?> collection) {
+            return collection.toArray();
+        }
+        List<Object> list = new ArrayList<>();
+        inputs.forEach(list::add);
+        return list.toArray();
+    }
+
+    private static <R> R await(CompletableFuture<R> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            future.completeExceptionally(new ProcessPoolException("cancelled: the caller was interrupted", e));
+            Thread.currentThread().interrupt();
+            throw new ProcessPoolException("interrupted while waiting for results; the call was cancelled", e);
+        } catch (ExecutionException e) {
+            throw rethrowHere(e.getCause());
+        }
+    }
+
+    /** The failure was made on a library thread: give it the caller's stack, which is where it is seen. */
+    static RuntimeException rethrowHere(Throwable failure) {
+        if (failure instanceof ProcessPoolException p) {
+            p.setStackTrace(new Throwable().getStackTrace());
+            return p;
+        }
+        return new ProcessPoolException(String.valueOf(failure.getMessage()), failure);
+    }
+
+    private void breakPool(ProcessPoolException reason) {
+        broken = reason;
+        for (Job job : active) {
+            job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
+        }
+    }
+
+    // -------------------------------------------------------------------------------- lifecycle
+
+    /**
+     * Finishes all queued and running work, stops the workers and waits for them to exit
+     * ({@code Pool.close(); Pool.join()}). Idempotent; concurrent callers all wait for the end.
+     * Interruptible: an interrupted close terminates the pool and keeps the interrupt flag set.
+     */
+    @Override
+    public void close() {
+        boolean first;
+        synchronized (this) {
+            first = state == State.OPEN;
+            if (first) {
+                state = State.CLOSING;
+            }
+        }
+        try {
+            if (first) {
+                for (Job job : List.copyOf(active)) {
+                    try {
+                        job.completion().get();
+                    } catch (ExecutionException ignored) {
+                        // the caller of that job sees its failure
+                    }
+                }
+                backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
+                synchronized (this) {
+                    if (state == State.CLOSING) {
+                        state = State.CLOSED;
+                    }
+                }
+                closed.complete(null);
+            } else {
+                closed.get();
+            }
+        } catch (InterruptedException e) {
+            terminate();
+            Thread.currentThread().interrupt();
+        } catch (ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
+    }
+
+    /**
+     * Kills every worker now and fails all pending work with a {@link ProcessPoolException}
+     * ({@code Pool.terminate()}). Idempotent; returns within a few seconds at most.
+     */
+    public void terminate() {
+        synchronized (this) {
+            if (state == State.TERMINATED || state == State.CLOSED) {
+                return;
+            }
+            state = State.TERMINATED;
+        }
+        ProcessPoolException reason = new ProcessPoolException("the pool was terminated");
+        for (Job job : active) {
+            job.failAll(reason);
+        }
+        backend.terminate();
+        closed.complete(null);
+    }
+
+    // ---------------------------------------------------------------------------------- builder
+
+    /**
+     * Configures a {@link ProcessPool}. Every option has a default; {@link #build()} starts the
+     * workers (without waiting for them, except in {@link PoolMode#AUTO}). Not thread-safe.
+     */
+    public static final class Builder {
+        private int workers = Runtime.getRuntime().availableProcessors();
+        private final List<String> jvmOptions = new ArrayList<>();
+        private final Map<String, String> environment = new java.util.LinkedHashMap<>();
+        private Path workingDirectory;
+        private Path javaExecutable;
+        private SerializableRunnable initializer;
+        private int maxTasksPerWorker;
+        private Duration taskTimeout;
+        private int retries;
+        private PoolMode mode = PoolMode.PROCESSES;
+
+        private Builder() {}
+
+        /** Number of worker JVMs (or threads). Default: available processors. */
+        public Builder workers(int workers) {
+            if (workers < 1) {
+                throw new IllegalArgumentException("workers must be >= 1, got " + workers);
+            }
+            this.workers = workers;
+            return this;
+        }
+
+        /** JVM options for every worker, e.g. {@code "-Xmx512m"}; added to those before. Default: none. */
+        public Builder jvmOptions(String... options) {
+            for (String option : options) {
+                jvmOptions.add(Objects.requireNonNull(option, "option"));
+            }
+            return this;
+        }
+
+        /** Sets one environment variable for every worker, on top of this JVM's environment. */
+        public Builder environment(String name, String value) {
+            environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            return this;
+        }
+
+        /** Working directory of every worker. Default: this JVM's. */
+        public Builder workingDirectory(Path directory) {
+            this.workingDirectory = Objects.requireNonNull(directory, "directory");
+            return this;
+        }
+
+        /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
+        public Builder javaExecutable(Path java) {
+            this.javaExecutable = Objects.requireNonNull(java, "java");
+            return this;
+        }
+
+        /**
+         * Runs once in every worker before its first task, replacement workers included
+         * ({@code Pool(initializer=...)}). If it throws, the pool fails with its cause instead of
+         * restarting workers.
+         */
+        public Builder initializer(SerializableRunnable initializer) {
+            this.initializer = Objects.requireNonNull(initializer, "initializer");
+            return this;
+        }
+
+        /** Replaces a worker after it ran this many tasks ({@code maxtasksperchild}); 0 (default): never. */
+        public Builder maxTasksPerWorker(int tasks) {
+            if (tasks < 0) {
+                throw new IllegalArgumentException("maxTasksPerWorker must be >= 0, got " + tasks);
+            }
+            this.maxTasksPerWorker = tasks;
+            return this;
+        }
+
+        /**
+         * Hard limit for one task: a task still running after it has its worker killed and fails with
+         * {@link TaskTimeoutException}. Default: none.
+         */
+        public Builder taskTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("taskTimeout must be positive, got " + timeout);
+            }
+            this.taskTimeout = timeout;
+            return this;
+        }
+
+        /** How many times a task whose worker crashed is run again before it fails. Default: 0. */
+        public Builder retries(int retries) {
+            if (retries < 0) {
+                throw new IllegalArgumentException("retries must be >= 0, got " + retries);
+            }
+            this.retries = retries;
+            return this;
+        }
+
+        /** Where tasks run. Default: {@link PoolMode#PROCESSES}. */
+        public Builder mode(PoolMode mode) {
+            this.mode = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
+        /** Builds the pool and starts its workers. */
+        public ProcessPool build() {
+            return new ProcessPool(this);
+        }
+
+        WorkerSettings settings() {
+            return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
+                    List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
+                    taskTimeout, retries);
+        }
+    }
+}

@@ -1,0 +1,31 @@
+package dev.procpool;
+
+/**
+ * Base of every failure a pool reports for a task or for itself. Unchecked. When the failure
+ * belongs to one input, {@link #inputIndex()} names it (its position in the call's inputs, from 0).
+ */
+public class ProcessPoolException extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    /** Value of {@link #inputIndex()} when the failure belongs to no single input. */
+    public static final long NO_INDEX = -1;
+
+    private final long inputIndex;
+
+    public ProcessPoolException(String message) {
+        this(message, null, NO_INDEX);
+    }
+
+    public ProcessPoolException(String message, Throwable cause) {
+        this(message, cause, NO_INDEX);
+    }
+
+    protected ProcessPoolException(String message, Throwable cause, long inputIndex) {
+        super(message, cause);
+        this.inputIndex = inputIndex;
+    }
+
+    /** Index of the failed input in the call's inputs, or {@link #NO_INDEX}. */
+    public long inputIndex() {
+        return inputIndex;
+    }
+}

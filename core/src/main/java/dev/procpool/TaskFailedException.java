@@ -1,0 +1,22 @@
+package dev.procpool;
+
+/**
+ * The task threw. {@link #getCause()} is the original exception, rebuilt in the caller's JVM with its
+ * remote stack trace, when its class can be loaded there; otherwise the cause is null and
+ * {@link #remoteClassName()} and the message carry its class, message and stack trace as text.
+ * The worker and the pool go on.
+ */
+public class TaskFailedException extends ProcessPoolException {
+    private static final long serialVersionUID = 1L;
+    private final String remoteClassName;
+
+    public TaskFailedException(long inputIndex, String remoteClassName, String message, Throwable cause) {
+        super(message, cause, inputIndex);
+        this.remoteClassName = remoteClassName;
+    }
+
+    /** Class name of the exception the task threw (also when it could not be rebuilt here). */
+    public String remoteClassName() {
+        return remoteClassName;
+    }
+}

@@ -1,0 +1,89 @@
+package dev.procpool;
+
+import dev.procpool.internal.worker.WorkerMain;
+import java.io.File;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.commons.exec.CommandLine;
+
+/** The command line that starts one worker JVM. */
+final class WorkerCommand {
+    /**
+     * JDK 17+ keeps these closed; Kryo reaches into them for closures and JDK types. JVM output that is
+     * not ours goes to stderr: fd 1 carries frames only.
+     */
+    private static final List<String> FIXED_OPTIONS = List.of(
+            "--add-opens=java.base/java.lang=ALL-UNNAMED",
+            "--add-opens=java.base/java.util=ALL-UNNAMED",
+            "--add-opens=java.base/java.lang.invoke=ALL-UNNAMED",
+            "-XX:+DisplayVMOutputToStderr",
+            "-Xlog:disable",
+            "-Xlog:all=warning:stderr",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-XX:-UsePerfData");
+
+    private WorkerCommand() {}
+
+    static CommandLine build(WorkerSettings settings, int workerId, Path slotFile) {
+        CommandLine command = new CommandLine(settings.javaExecutable().toFile());
+        for (String option : FIXED_OPTIONS) {
+            command.addArgument(option, false);
+        }
+        for (String option : settings.jvmOptions()) {
+            command.addArgument(option, false);
+        }
+        command.addArgument("-cp", false);
+        command.addArgument(classPath(), false);
+        command.addArgument(WorkerMain.class.getName(), false);
+        command.addArgument(Integer.toString(workerId), false);
+        command.addArgument(slotFile.toString(), false);
+        return command;
+    }
+
+    /** The worker-launcher's own location first, then the caller's class path. */
+    static String classPath() {
+        Set<String> entries = new LinkedHashSet<>();
+        String launcher = locationOf(WorkerMain.class);
+        if (launcher != null) {
+            entries.add(launcher);
+        }
+        for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                entries.add(entry);
+            }
+        }
+        return String.join(File.pathSeparator, entries);
+    }
+
+    private static String locationOf(Class<?> type) {
+        CodeSource source = type.getProtectionDomain().getCodeSource();
+        if (source == null || source.getLocation() == null) {
+            return null;
+        }
+        try {
+            return Path.of(source.getLocation().toURI()).toString();
+        } catch (URISyntaxException | IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    static Path defaultJava() {
+        return Path.of(System.getProperty("java.home"), "bin", isWindows() ? "java.exe" : "java");
+    }
+
+    private static boolean isWindows() {
+        return System.getProperty("os.name", "").toLowerCase().startsWith("windows");
+    }
+
+    static List<String> describe(CommandLine command) {
+        List<String> words = new ArrayList<>();
+        words.add(command.getExecutable());
+        words.addAll(List.of(command.getArguments()));
+        return words;
+    }
+}

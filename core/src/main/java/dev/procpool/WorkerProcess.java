@@ -1,0 +1,763 @@
+package dev.procpool;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import dev.procpool.internal.worker.Elements;
+import dev.procpool.internal.worker.FrameChannel;
+import dev.procpool.internal.worker.FrameType;
+import dev.procpool.internal.worker.KryoSetup;
+import dev.procpool.internal.worker.RemoteFailure;
+import dev.procpool.internal.worker.RunningTaskSlot;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteResultHandler;
+import org.apache.commons.exec.ExecuteStreamHandler;
+import org.apache.commons.exec.ProcessDestroyer;
+import org.apache.commons.exec.StreamPumper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One worker JVM as the parent sees it: its channel, the chunks it holds, and what happens when it
+ * dies. Three threads serve it: the sender pulls chunks from the scheduler while the worker has room,
+ * the reader takes results in order and, at the end of the channel, settles the worker's fate, and a
+ * commons-exec pumper drains stderr into the log.
+ *
+ * <p>The worker runs tasks strictly in the order sent and answers in that order, numbering each task
+ * with a per-worker sequence number; so results carry no ids and the {@link RunningTaskSlot} tells
+ * which task was running when the worker died.
+ */
+final class WorkerProcess {
+    private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
+    /** Chunks sent but not answered; two keep the pipe busy while the worker computes. */
+    static final int MAX_CHUNKS_IN_FLIGHT = 2;
+    private static final long EXIT_WAIT_MILLIS = 3_000;
+
+    enum State { STARTING, READY, STOPPING, DEAD }
+
+    /** What the pool learns from a worker's end. */
+    record Exit(WorkerProcess worker, boolean wasReady, boolean expected, int exitCode, String reason,
+            List<String> lastStderrLines) {}
+
+    interface Listener {
+        void onReady(WorkerProcess worker);
+
+        void onInitializerFailed(WorkerProcess worker, RemoteFailure failure);
+
+        void onExit(Exit exit);
+    }
+
+    private record InFlight(Chunk chunk, long firstSequence, int[] answered) {}
+
+    final int id;
+    private final WorkerSettings settings;
+    private final Scheduler scheduler;
+    private final Listener listener;
+    private final Path slotFile;
+    private final RunningTaskSlot slot;
+    private final StderrTail stderr;
+    private final CompletableFuture<Process> process = new CompletableFuture<>();
+    private final long startedNanos = System.nanoTime();
+    private volatile long pid = -1;
+    private volatile OutputStream stdin;
+    private volatile InputStream stdout;
+    private volatile InputStream stderrStream;
+    private volatile Thread reader;
+    private volatile Thread sender;
+    private volatile Thread stderrPump;
+
+    // Guarded by this.
+    private State state = State.STARTING;
+    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private long tasksSent;
+    private long timedOutSequence = -1;
+    private boolean shutdownRequested;
+
+    // Confined to the sender thread.
+    private long nextSequence;
+    private final Set<Job> functionsSent = new HashSet<>();
+
+    // Confined to the timeout watch.
+    private long watchedSequence = RunningTaskSlot.NONE;
+    private long watchedSinceNanos;
+
+    WorkerProcess(int id, WorkerSettings settings, Scheduler scheduler, Listener listener, Path slotDirectory)
+            throws IOException {
+        this.id = id;
+        this.settings = settings;
+        this.scheduler = scheduler;
+        this.listener = listener;
+        this.slotFile = Files.createTempFile(slotDirectory, "procpool-" + ProcessHandle.current().pid() + "-", ".slot");
+        this.slot = RunningTaskSlot.create(slotFile);
+        this.stderr = new StderrTail("worker-" + id);
+    }
+
+    long pid() {
+        return pid;
+    }
+
+    long uptimeNanos() {
+        return System.nanoTime() - startedNanos;
+    }
+
+    synchronized State state() {
+        return state;
+    }
+
+    /** Starts the JVM; returns at once. Failures to launch arrive through {@link Listener#onExit}. */
+    void launch() {
+        DefaultExecutor executor = DefaultExecutor.builder()
+                .setThreadFactory(r -> daemon(r, "procpool-worker-" + id + "-exec"))
+                .setWorkingDirectory(settings.workingDirectory() == null ? null : settings.workingDirectory().toFile())
+                .get();
+        executor.setExitValues(null);
+        executor.setStreamHandler(new Streams());
+        executor.setProcessDestroyer(new Destroyer());
+        try {
+            executor.execute(WorkerCommand.build(settings, id, slotFile), environment(), new ResultHandler());
+        } catch (IOException e) {
+            launchFailed(e);
+        }
+    }
+
+    private java.util.Map<String, String> environment() {
+        if (settings.environment().isEmpty()) {
+            return null;
+        }
+        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
+        env.putAll(settings.environment());
+        return env;
+    }
+
+    private void launchFailed(Exception e) {
+        synchronized (this) {
+            if (state == State.DEAD) {
+                return;
+            }
+            state = State.DEAD;
+        }
+        deleteSlotFile();
+        listener.onExit(new Exit(this, false, false, -1, "could not launch " + settings.javaExecutable() + ": " + e,
+                List.of()));
+    }
+
+    /** Sends SIGKILL; the reader then finds the end of the channel and settles the in-flight tasks. */
+    void kill() {
+        Process p = process.getNow(null);
+        if (p != null) {
+            p.toHandle().destroyForcibly();
+        }
+    }
+
+    /** Asks the worker to exit once its in-flight work is answered and the scheduler closed. */
+    void requestStop() {
+        synchronized (this) {
+            shutdownRequested = true;
+            if (state == State.STARTING) {
+                kill();
+            }
+            notifyAll();
+        }
+    }
+
+    /** Waits for the worker's process to end, up to the deadline. */
+    boolean awaitExit(long deadlineNanos) throws InterruptedException {
+        Thread r = reader;
+        long left = deadlineNanos - System.nanoTime();
+        try {
+            Process p = process.get(Math.max(0, left), TimeUnit.NANOSECONDS);
+            left = deadlineNanos - System.nanoTime();
+            if (!p.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
+                return false;
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            return state() == State.DEAD;
+        }
+        if (r != null) {
+            r.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+            return !r.isAlive();
+        }
+        return true;
+    }
+
+    /**
+     * Called by the timeout watch: kills the worker when one task has been running longer than the
+     * limit. The running task is read from the shared slot; the clock starts when the watch first
+     * sees it, so a task gets at least its full time.
+     */
+    void checkTimeout(long nowNanos, Duration timeout) {
+        long running = slot.get();
+        synchronized (this) {
+            if (state != State.READY || !isUnanswered(running)) {
+                watchedSequence = RunningTaskSlot.NONE;
+                return;
+            }
+            if (running != watchedSequence) {
+                watchedSequence = running;
+                watchedSinceNanos = nowNanos;
+                return;
+            }
+            if (nowNanos - watchedSinceNanos < timeout.toNanos() || timedOutSequence == running) {
+                return;
+            }
+            timedOutSequence = running;
+        }
+        log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid, timeout);
+        kill();
+    }
+
+    private boolean isUnanswered(long sequence) {
+        InFlight head = inFlight.peekFirst();
+        return head != null && sequence >= head.firstSequence + head.answered[0];
+    }
+
+    // ---------------------------------------------------------------- reader side
+
+    private void readLoop() {
+        String corruption = null;
+        try {
+            Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+            if (awaitReady(kryo)) {
+                while (true) {
+                    FrameChannel.Frame frame = FrameChannel.read(stdout);
+                    if (frame == null) {
+                        break;
+                    }
+                    if (frame.type() != FrameType.RESULTS) {
+                        throw new FrameChannel.CorruptFrameException("unexpected frame type " + frame.type());
+                    }
+                    readResults(kryo, frame);
+                }
+            }
+        } catch (FrameChannel.CorruptFrameException e) {
+            corruption = "corrupt channel: " + e.getMessage();
+        } catch (IOException e) {
+            corruption = "channel failed: " + e;
+        } catch (RuntimeException | Error e) {
+            corruption = "channel failed: " + e;
+            log.error("worker-{}: unexpected failure reading the channel", id, e);
+        }
+        settle(corruption);
+    }
+
+    private boolean awaitReady(Kryo kryo) throws IOException {
+        FrameChannel.Frame frame = FrameChannel.read(stdout);
+        if (frame == null) {
+            return false;
+        }
+        Input in = new Input(frame.payload(), 0, frame.length());
+        if (frame.type() == FrameType.INIT_FAILED) {
+            listener.onInitializerFailed(this, RemoteFailure.read(in, settings.initializer().getClass().getClassLoader()));
+            return false;
+        }
+        if (frame.type() != FrameType.READY) {
+            throw new FrameChannel.CorruptFrameException("expected READY, got frame type " + frame.type());
+        }
+        pid = in.readLong();
+        String javaVersion = in.readString();
+        synchronized (this) {
+            if (state != State.STARTING) {
+                return true;
+            }
+            state = State.READY;
+        }
+        deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
+        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
+                TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
+        listener.onReady(this);
+        Thread s = daemon(this::sendLoop, "procpool-worker-" + id + "-send");
+        sender = s;
+        s.start();
+        return true;
+    }
+
+    private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
+        Input in = new Input(frame.payload(), 0, frame.length());
+        int count = in.readVarInt(true);
+        for (int k = 0; k < count; k++) {
+            InFlight head;
+            synchronized (this) {
+                head = inFlight.peekFirst();
+            }
+            if (head == null) {
+                throw new FrameChannel.CorruptFrameException("a result arrived for no task");
+            }
+            Chunk chunk = head.chunk;
+            int position = head.answered[0];
+            long index = chunk.indices()[position];
+            Job job = chunk.job();
+            byte status = in.readByte();
+            if (status == 0) {
+                readValue(kryo, in, job, index);
+            } else if (status == 1) {
+                RemoteFailure failure = RemoteFailure.read(in, job.classLoader);
+                job.failed(index, taskFailed(index, failure));
+            } else {
+                throw new FrameChannel.CorruptFrameException("bad result status " + status);
+            }
+            synchronized (this) {
+                if (++head.answered[0] == chunk.size()) {
+                    inFlight.removeFirst();
+                    notifyAll();
+                }
+            }
+        }
+    }
+
+    private static void readValue(Kryo kryo, Input in, Job job, long index) {
+        if (job.isFinished()) {
+            int length = in.readInt();
+            in.setPosition(in.position() + length);
+            return;
+        }
+        Object value;
+        kryo.setClassLoader(job.classLoader);
+        try {
+            value = Elements.read(kryo, in);
+        } catch (RuntimeException | LinkageError e) {
+            job.failed(index, new ProcessPoolException("the result for input " + index
+                    + " cannot be rebuilt in the caller's JVM: " + Job.describe(e), e, index));
+            return;
+        }
+        job.succeeded(index, value);
+    }
+
+    static TaskFailedException taskFailed(long index, RemoteFailure failure) {
+        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
+        String message = "task for input " + index + " failed: " + what;
+        if (failure.rebuilt() == null) {
+            message += "\n(the exception could not be rebuilt here; remote stack trace follows)\n" + failure.stackTrace();
+        }
+        return new TaskFailedException(index, failure.className(), message, failure.rebuilt());
+    }
+
+    /** The channel ended: wait for the process, then fail, retry or re-queue what it held. */
+    private void settle(String corruption) {
+        if (corruption != null) {
+            kill();
+        }
+        int exitCode = awaitExitCode();
+        Thread pump = stderrPump;
+        if (pump != null) {
+            try {
+                pump.join(1_000); // the crash report wants the last stderr lines
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        List<InFlight> held;
+        long timedOut;
+        boolean wasReady;
+        boolean expected;
+        synchronized (this) {
+            wasReady = state != State.STARTING;
+            expected = state == State.STOPPING && inFlight.isEmpty() && corruption == null;
+            state = State.DEAD;
+            held = new ArrayList<>(inFlight);
+            inFlight.clear();
+            timedOut = timedOutSequence;
+            notifyAll();
+        }
+        Thread s = sender;
+        if (s != null) {
+            s.interrupt();
+        }
+        deleteSlotFile();
+        String reason = describeExit(exitCode, corruption, timedOut >= 0);
+        if (!expected) {
+            log.warn("worker-{} (pid {}) died: {}{}", id, pid, reason, stderrSuffix());
+        } else {
+            log.debug("worker-{} (pid {}) exited: {}", id, pid, reason);
+        }
+        settleTasks(held, exitCode, reason, timedOut);
+        listener.onExit(new Exit(this, wasReady, expected, exitCode, reason, stderr.lastLines()));
+    }
+
+    private int awaitExitCode() {
+        try {
+            Process p = process.get(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            if (!p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                // The channel closed but the JVM lingers (e.g. it closed fd 1): it cannot serve anyway.
+                p.toHandle().destroyForcibly();
+                p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            }
+            return p.isAlive() ? -1 : p.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
+    }
+
+    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut) {
+        if (held.isEmpty()) {
+            return;
+        }
+        long running = slot.get();
+        boolean blamedSomeone = false;
+        for (InFlight f : held) {
+            Chunk chunk = f.chunk;
+            int from = f.answered[0];
+            for (int position = from; position < chunk.size(); position++) {
+                long sequence = f.firstSequence + position;
+                if (sequence == running) {
+                    blamedSomeone = true;
+                }
+            }
+        }
+        boolean blameFirst = !blamedSomeone; // died outside a task (e.g. reading an input): bound the retries
+        List<Long> requeueIndices = new ArrayList<>();
+        for (InFlight f : held) {
+            Chunk chunk = f.chunk;
+            Job job = chunk.job();
+            List<Integer> keep = new ArrayList<>();
+            for (int position = f.answered[0]; position < chunk.size(); position++) {
+                long sequence = f.firstSequence + position;
+                long index = chunk.indices()[position];
+                boolean blamed = sequence == running || blameFirst;
+                blameFirst = false;
+                if (job.isFinished()) {
+                    continue;
+                }
+                if (!blamed) {
+                    keep.add(position);
+                } else if (sequence == timedOut) {
+                    job.failed(index, new TaskTimeoutException(index, settings.taskTimeout()));
+                } else if (job.recordCrash(index) <= settings.retries()) {
+                    job.counters.retried.incrementAndGet();
+                    keep.add(position);
+                    requeueIndices.add(index);
+                } else {
+                    job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid
+                            + ") died while running the task for input " + index + ": " + reason + stderrSuffix(),
+                            exitCode, stderr.lastLines()));
+                }
+            }
+            if (!keep.isEmpty()) {
+                long[] indices = new long[keep.size()];
+                Object[] inputs = new Object[keep.size()];
+                for (int i = 0; i < keep.size(); i++) {
+                    indices[i] = chunk.indices()[keep.get(i)];
+                    inputs[i] = chunk.inputs()[keep.get(i)];
+                }
+                scheduler.requeue(new Chunk(job, indices, inputs));
+            }
+        }
+        if (!requeueIndices.isEmpty()) {
+            log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, requeueIndices);
+        }
+    }
+
+    private String stderrSuffix() {
+        List<String> lines = stderr.lastLines();
+        return lines.isEmpty() ? "" : "; last stderr lines:\n  " + String.join("\n  ", lines);
+    }
+
+    static String describeExit(int exitCode, String corruption, boolean timedOut) {
+        StringBuilder text = new StringBuilder();
+        if (corruption != null) {
+            text.append(corruption).append("; ");
+        }
+        if (timedOut) {
+            text.append("killed after the task timeout; ");
+        }
+        if (exitCode < 0) {
+            text.append("exit code unknown");
+        } else {
+            text.append("exit code ").append(exitCode);
+            if (exitCode > 128 && exitCode <= 128 + 31) {
+                text.append(" (").append(signalName(exitCode - 128)).append("?)");
+            }
+        }
+        return text.toString();
+    }
+
+    private static String signalName(int signal) {
+        return switch (signal) {
+            case 1 -> "SIGHUP";
+            case 2 -> "SIGINT";
+            case 3 -> "SIGQUIT";
+            case 4 -> "SIGILL";
+            case 6 -> "SIGABRT";
+            case 7 -> "SIGBUS";
+            case 8 -> "SIGFPE";
+            case 9 -> "SIGKILL";
+            case 11 -> "SIGSEGV";
+            case 13 -> "SIGPIPE";
+            case 15 -> "SIGTERM";
+            default -> "signal " + signal;
+        };
+    }
+
+    // ---------------------------------------------------------------- sender side
+
+    private void sendLoop() {
+        Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+        Output elements = new Output(64 * 1024, -1);
+        Output frame = new Output(64 * 1024, -1);
+        try {
+            while (true) {
+                long budget;
+                synchronized (this) {
+                    while (state == State.READY && inFlight.size() >= MAX_CHUNKS_IN_FLIGHT) {
+                        wait();
+                    }
+                    if (state != State.READY) {
+                        return;
+                    }
+                    budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
+                    if (budget <= 0 || shutdownRequested) {
+                        if (!inFlight.isEmpty()) {
+                            wait();
+                            continue;
+                        }
+                        state = State.STOPPING;
+                    }
+                }
+                if (state() == State.STOPPING) {
+                    sendShutdown();
+                    return;
+                }
+                Chunk chunk = scheduler.poll(100, TimeUnit.MILLISECONDS);
+                if (chunk == null) {
+                    continue;
+                }
+                if (chunk.size() > budget) {
+                    scheduler.requeue(chunk.tail((int) budget));
+                    chunk = chunk.head((int) budget);
+                }
+                send(kryo, elements, frame, chunk);
+            }
+        } catch (InterruptedException e) {
+            // the worker died or the pool is stopping
+        } catch (IOException e) {
+            log.debug("worker-{}: sending failed ({}); the reader settles its tasks", id, e.toString());
+        }
+    }
+
+    private void send(Kryo kryo, Output elements, Output frame, Chunk chunk) throws IOException {
+        Job job = chunk.job();
+        if (job.isFinished()) {
+            return;
+        }
+        byte[] function = null;
+        if (!functionsSent.contains(job)) {
+            try {
+                function = job.serializedFunction(kryo);
+            } catch (ProcessPoolException e) {
+                job.failAll(e);
+                return;
+            }
+        }
+        elements.reset();
+        chunk = encodeInputs(kryo, elements, chunk);
+        if (chunk == null) {
+            return;
+        }
+        frame.reset();
+        frame.writeLong(job.id);
+        frame.writeLong(nextSequence);
+        frame.writeVarInt(chunk.size(), true);
+        frame.writeBytes(elements.getBuffer(), 0, elements.position());
+        synchronized (this) {
+            if (state != State.READY) {
+                scheduler.requeue(chunk);
+                return;
+            }
+            inFlight.addLast(new InFlight(chunk, nextSequence, new int[1]));
+            tasksSent += chunk.size();
+        }
+        nextSequence += chunk.size();
+        if (function != null) {
+            releaseFinishedFunctions();
+            Output header = new Output(8);
+            header.writeLong(job.id);
+            byte[] payload = new byte[8 + function.length];
+            System.arraycopy(header.getBuffer(), 0, payload, 0, 8);
+            System.arraycopy(function, 0, payload, 8, function.length);
+            FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
+            functionsSent.add(job);
+        }
+        FrameChannel.write(stdin, FrameType.TASKS, frame.getBuffer(), frame.position());
+        stdin.flush();
+    }
+
+    /** Encodes each input; one that cannot be serialized fails alone and is left out of the chunk. */
+    private Chunk encodeInputs(Kryo kryo, Output out, Chunk chunk) {
+        kryo.setClassLoader(chunk.job().classLoader);
+        List<Integer> failed = null;
+        for (int i = 0; i < chunk.size(); i++) {
+            try {
+                Elements.write(kryo, out, chunk.inputs()[i]);
+            } catch (RuntimeException | StackOverflowError e) {
+                long index = chunk.indices()[i];
+                chunk.job().failed(index, new ProcessPoolException(
+                        "input " + index + " cannot be sent to a worker JVM: " + Job.describe(e), e, index));
+                if (failed == null) {
+                    failed = new ArrayList<>();
+                }
+                failed.add(i);
+            }
+        }
+        if (failed == null) {
+            return chunk;
+        }
+        int n = chunk.size() - failed.size();
+        if (n == 0) {
+            return null;
+        }
+        long[] indices = new long[n];
+        Object[] inputs = new Object[n];
+        for (int i = 0, j = 0; i < chunk.size(); i++) {
+            if (!failed.contains(i)) {
+                indices[j] = chunk.indices()[i];
+                inputs[j++] = chunk.inputs()[i];
+            }
+        }
+        return new Chunk(chunk.job(), indices, inputs);
+    }
+
+    private void releaseFinishedFunctions() throws IOException {
+        for (var it = functionsSent.iterator(); it.hasNext(); ) {
+            Job job = it.next();
+            if (job.isFinished()) {
+                it.remove();
+                Output release = new Output(8);
+                release.writeLong(job.id);
+                FrameChannel.write(stdin, FrameType.RELEASE, release.getBuffer(), release.position());
+            }
+        }
+    }
+
+    private void sendShutdown() throws IOException {
+        FrameChannel.write(stdin, FrameType.SHUTDOWN, new byte[0], 0);
+        stdin.flush();
+    }
+
+    private void sendConfig() throws IOException {
+        Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+        Output out = new Output(256, -1);
+        SerializableRunnable initializer = settings.initializer();
+        if (initializer != null) {
+            ClassLoader loader = initializer.getClass().getClassLoader();
+            if (loader != null) {
+                kryo.setClassLoader(loader);
+            }
+        }
+        kryo.writeClassAndObject(out, initializer);
+        FrameChannel.write(stdin, FrameType.CONFIG, out.getBuffer(), out.position());
+        stdin.flush();
+    }
+
+    private void deleteSlotFile() {
+        try {
+            Files.deleteIfExists(slotFile);
+        } catch (IOException e) {
+            log.debug("could not delete {}: {}", slotFile, e.toString());
+        }
+    }
+
+    private static Thread daemon(Runnable task, String name) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    // ---------------------------------------------------------------- commons-exec glue
+
+    /** Takes the worker's three pipes: stdin and stdout are ours, stderr goes through a pumper. */
+    private final class Streams implements ExecuteStreamHandler {
+        @Override
+        public void setProcessInputStream(OutputStream os) {
+            stdin = new BufferedOutputStream(os, 64 * 1024);
+        }
+
+        @Override
+        public void setProcessOutputStream(InputStream is) {
+            stdout = new BufferedInputStream(is, 64 * 1024);
+        }
+
+        @Override
+        public void setProcessErrorStream(InputStream is) {
+            stderrStream = is;
+        }
+
+        @Override
+        public void start() {
+            Thread pump = daemon(new StreamPumper(stderrStream, stderr, true), "procpool-worker-" + id + "-stderr");
+            stderrPump = pump;
+            pump.start();
+            try {
+                sendConfig();
+            } catch (IOException e) {
+                log.debug("worker-{}: could not send its configuration: {}", id, e.toString());
+            }
+            Thread r = daemon(WorkerProcess.this::readLoop, "procpool-worker-" + id + "-read");
+            reader = r;
+            r.start();
+        }
+
+        /** commons-exec closes the pipes after this returns: let the reader finish with stdout first. */
+        @Override
+        public void stop() {
+            try {
+                Thread r = reader;
+                if (r != null) {
+                    r.join(2 * EXIT_WAIT_MILLIS);
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** commons-exec hands the launched {@link Process} to its destroyer: that is where we take it. */
+    private final class Destroyer implements ProcessDestroyer {
+        @Override
+        public boolean add(Process p) {
+            process.complete(p);
+            return true;
+        }
+
+        @Override
+        public boolean remove(Process p) {
+            return true;
+        }
+
+        @Override
+        public int size() {
+            return process.isDone() ? 1 : 0;
+        }
+    }
+
+    private final class ResultHandler implements ExecuteResultHandler {
+        @Override
+        public void onProcessComplete(int exitValue) {}
+
+        @Override
+        public void onProcessFailed(ExecuteException e) {
+            if (!process.isDone()) {
+                launchFailed(e.getCause() instanceof Exception cause ? cause : e);
+            }
+        }
+    }
+}

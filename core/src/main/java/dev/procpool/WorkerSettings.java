@@ -1,0 +1,18 @@
+package dev.procpool;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+/** What every worker JVM of one pool is started with; fixed when the pool is built. */
+record WorkerSettings(
+        int workers,
+        Path javaExecutable,
+        List<String> jvmOptions,
+        Map<String, String> environment,
+        Path workingDirectory,
+        SerializableRunnable initializer,
+        int maxTasksPerWorker,
+        Duration taskTimeout,
+        int retries) {}

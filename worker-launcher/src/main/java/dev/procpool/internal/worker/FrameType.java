@@ -1,0 +1,26 @@
+package dev.procpool.internal.worker;
+
+/** The message types of the wire protocol; one byte in every frame header. */
+public final class FrameType {
+    private FrameType() {}
+
+    // parent -> worker
+    /** Worker settings and the optional initializer; always the first frame a worker reads. */
+    public static final byte CONFIG = 1;
+    /** A function, by id, sent once per worker before the first chunk that uses it. */
+    public static final byte FUNCTION = 2;
+    /** A chunk of inputs for a function already sent. */
+    public static final byte TASKS = 3;
+    /** The parent no longer sends tasks for this function id; the worker may forget it. */
+    public static final byte RELEASE = 4;
+    /** Finish the queued tasks, then exit. */
+    public static final byte SHUTDOWN = 5;
+
+    // worker -> parent
+    /** The worker has run its initializer and takes tasks: pid, JVM version. */
+    public static final byte READY = 20;
+    /** One or more results, in the order the tasks were sent. */
+    public static final byte RESULTS = 21;
+    /** The initializer threw; the worker exits after sending this. */
+    public static final byte INIT_FAILED = 22;
+}

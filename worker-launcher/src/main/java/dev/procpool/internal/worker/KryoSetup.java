@@ -1,0 +1,143 @@
+package dev.procpool.internal.worker;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoException;
+import com.esotericsoftware.kryo.kryo5.Serializer;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import com.esotericsoftware.kryo.kryo5.minlog.Log;
+import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
+import com.esotericsoftware.kryo.kryo5.serializers.ClosureSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.FieldSerializer;
+import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
+import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
+import dev.procpool.spi.KryoCustomizer;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.ServiceLoader;
+import java.util.stream.Stream;
+
+/**
+ * The one Kryo configuration both sides of the channel use. Every choice here is made by class,
+ * never by JVM flags, because the caller's JVM has no {@code --add-opens} and the worker's may:
+ * both must pick the same serializer for the same class.
+ */
+public final class KryoSetup {
+    private static final List<KryoCustomizer> CUSTOMIZERS = loadCustomizers();
+
+    static {
+        // Kryo's minlog prints WARN lines with stack traces to System.out when java.lang.invoke is
+        // closed; in a worker, fd 1 is the frame channel.
+        Log.set(Log.LEVEL_ERROR);
+    }
+
+    private KryoSetup() {}
+
+    /** A new, fully configured Kryo instance (Kryo is not thread-safe: one per thread). */
+    public static Kryo newKryo(ClassLoader classLoader) {
+        Kryo kryo = new ProcpoolKryo();
+        kryo.setRegistrationRequired(false);
+        kryo.setReferences(true);
+        kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
+        kryo.setClassLoader(classLoader);
+        kryo.register(ClosureSerializer.Closure.class, new ClosureSerializer());
+        kryo.addDefaultSerializer(Throwable.class, JavaSerializer.class);
+        kryo.addDefaultSerializer(Map.entry(1, 1).getClass(), new MapEntrySerializer());
+        kryo.addDefaultSerializer(List.of(1, 2, 3).getClass(), new NullTolerantListSerializer());
+        for (Class<?> unmodifiable : UNMODIFIABLE_WRAPPERS) {
+            kryo.addDefaultSerializer(unmodifiable, JavaSerializer.class);
+        }
+        for (KryoCustomizer customizer : CUSTOMIZERS) {
+            customizer.customize(kryo);
+        }
+        return kryo;
+    }
+
+    private static final List<Class<?>> UNMODIFIABLE_WRAPPERS = List.of(
+            Collections.unmodifiableList(new ArrayList<>()).getClass(),
+            Collections.unmodifiableList(new java.util.LinkedList<>()).getClass(),
+            Collections.unmodifiableCollection(new ArrayList<>()).getClass(),
+            Collections.unmodifiableSet(new java.util.HashSet<>()).getClass(),
+            Collections.unmodifiableSortedSet(new java.util.TreeSet<>()).getClass(),
+            Collections.unmodifiableMap(new java.util.HashMap<>()).getClass(),
+            Collections.unmodifiableSortedMap(new java.util.TreeMap<>()).getClass(),
+            Arrays.asList(1, 2).getClass());
+
+    private static List<KryoCustomizer> loadCustomizers() {
+        List<KryoCustomizer> found = new ArrayList<>();
+        ServiceLoader.load(KryoCustomizer.class, KryoSetup.class.getClassLoader()).forEach(found::add);
+        return List.copyOf(found);
+    }
+
+    /** JDK classes keep private state that FieldSerializer cannot reach without --add-opens. */
+    private static final class ProcpoolKryo extends Kryo {
+        @Override
+        protected Serializer newDefaultSerializer(Class type) {
+            Serializer serializer = super.newDefaultSerializer(type);
+            if (serializer instanceof FieldSerializer && isJdkClass(type)) {
+                if (Serializable.class.isAssignableFrom(type)) {
+                    return new JavaSerializer();
+                }
+                throw new KryoException("cannot serialize " + type.getName()
+                        + ": a JDK class that is neither Serializable nor supported by procpool");
+            }
+            return serializer;
+        }
+
+        private static boolean isJdkClass(Class<?> type) {
+            String name = type.getName();
+            return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
+                    || name.startsWith("sun.") || name.startsWith("com.sun.");
+        }
+    }
+
+    /** {@code Map.entry} values (used by starmap pairs) are neither Serializable nor open to reflection. */
+    private static final class MapEntrySerializer extends Serializer<Map.Entry<?, ?>> {
+        @Override
+        public void write(Kryo kryo, Output output, Map.Entry<?, ?> entry) {
+            kryo.writeClassAndObject(output, entry.getKey());
+            kryo.writeClassAndObject(output, entry.getValue());
+        }
+
+        @Override
+        public Map.Entry<?, ?> read(Kryo kryo, Input input, Class<? extends Map.Entry<?, ?>> type) {
+            Object key = kryo.readClassAndObject(input);
+            Object value = kryo.readClassAndObject(input);
+            return Map.entry(key, value);
+        }
+    }
+
+    /**
+     * {@code List.of(...)} and {@code Stream.toList()} share one class; only the latter admits null
+     * elements, which Kryo's own serializer rebuilds with {@code List.of} and so rejects.
+     */
+    private static final class NullTolerantListSerializer extends Serializer<List<?>> {
+        NullTolerantListSerializer() {
+            setImmutable(true);
+        }
+
+        @Override
+        public void write(Kryo kryo, Output output, List<?> list) {
+            output.writeVarInt(list.size(), true);
+            for (Object element : list) {
+                kryo.writeClassAndObject(output, element);
+            }
+        }
+
+        @Override
+        public List<?> read(Kryo kryo, Input input, Class<? extends List<?>> type) {
+            int size = input.readVarInt(true);
+            Object[] elements = new Object[size];
+            boolean hasNull = false;
+            for (int i = 0; i < size; i++) {
+                elements[i] = kryo.readClassAndObject(input);
+                hasNull |= elements[i] == null;
+            }
+            return hasNull ? Stream.of(elements).toList() : List.of(elements);
+        }
+    }
+}

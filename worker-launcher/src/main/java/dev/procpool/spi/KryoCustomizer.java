@@ -1,0 +1,18 @@
+package dev.procpool.spi;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+
+/**
+ * The one hook for adding Kryo serializers, applied to every Kryo instance procpool creates, in the
+ * caller's JVM and in every worker JVM alike, so both sides always agree on the wire format.
+ *
+ * <p>Implementations are found with {@link java.util.ServiceLoader}: list the class name in
+ * {@code META-INF/services/dev.procpool.spi.KryoCustomizer} on the classpath the workers share with
+ * the caller. An implementation needs a public no-arg constructor and must register the same
+ * serializers every time it is called. It runs after procpool's own setup, so it may override it.
+ */
+@FunctionalInterface
+public interface KryoCustomizer {
+    /** Adds or replaces serializers on a freshly configured Kryo instance. */
+    void customize(Kryo kryo);
+}
