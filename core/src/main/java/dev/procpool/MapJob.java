@@ -12,7 +12,7 @@ import java.util.concurrent.CompletableFuture;
  * soon as every lower index is done, so the answer does not depend on timing.
  */
 final class MapJob extends Job {
-    final CompletableFuture<List<Object>> future = new CompletableFuture<>();
+    final JobFuture<List<Object>> future = new JobFuture<>();
     private final Object[] inputs;
     private final int chunkSize;
     private final Object[] results;

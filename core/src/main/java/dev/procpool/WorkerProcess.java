@@ -54,7 +54,11 @@ final class WorkerProcess {
     enum State { STARTING, READY, STOPPING, DEAD }
 
     /** What the pool learns from a worker's end. */
-    record Exit(WorkerProcess worker, boolean wasReady, boolean expected, int exitCode, String reason,
+    /**
+     * What the pool learns from a worker's end. {@code crashed}: it died unexpectedly (not asked to stop,
+     * not killed to cancel a task); {@code recycled}: it exited after its task budget.
+     */
+    record Exit(WorkerProcess worker, boolean wasReady, boolean crashed, boolean recycled, int exitCode, String reason,
             List<String> lastStderrLines) {}
 
     interface Listener {
@@ -90,6 +94,7 @@ final class WorkerProcess {
     private long tasksSent;
     private long timedOutSequence = -1;
     private boolean shutdownRequested;
+    private boolean killedToCancel;
 
     // Confined to the sender thread.
     private long nextSequence;
@@ -159,8 +164,8 @@ final class WorkerProcess {
             state = State.DEAD;
         }
         deleteSlotFile();
-        listener.onExit(new Exit(this, false, false, -1, "could not launch " + settings.javaExecutable() + ": " + e,
-                List.of()));
+        listener.onExit(new Exit(this, false, true, false, -1,
+                "could not launch " + settings.javaExecutable() + ": " + e, List.of()));
     }
 
     /** Sends SIGKILL; the reader then finds the end of the channel and settles the in-flight tasks. */
@@ -176,6 +181,30 @@ final class WorkerProcess {
         synchronized (this) {
             shutdownRequested = true;
         }
+        kill();
+    }
+
+    /** Kills the worker if the task it is running belongs to {@code job} (the job was cancelled with interrupt). */
+    void killIfRunning(Job job) {
+        long running = slot.get();
+        synchronized (this) {
+            if (state != State.READY) {
+                return;
+            }
+            boolean found = false;
+            for (InFlight f : inFlight) {
+                long position = running - f.firstSequence;
+                if (position >= f.answered[0] && position < f.chunk.size()) {
+                    found = f.chunk.job() == job;
+                    break;
+                }
+            }
+            if (!found) {
+                return;
+            }
+            killedToCancel = true;
+        }
+        log.info("worker-{} (pid {}): killing it to cancel its running task", id, pid);
         kill();
     }
 
@@ -379,9 +408,11 @@ final class WorkerProcess {
         long timedOut;
         boolean wasReady;
         boolean expected;
+        boolean recycled;
         synchronized (this) {
             wasReady = state != State.STARTING;
-            expected = shutdownRequested || state == State.STOPPING && inFlight.isEmpty() && corruption == null;
+            recycled = !shutdownRequested && state == State.STOPPING && inFlight.isEmpty() && corruption == null;
+            expected = shutdownRequested || recycled || killedToCancel;
             state = State.DEAD;
             held = new ArrayList<>(inFlight);
             inFlight.clear();
@@ -400,7 +431,7 @@ final class WorkerProcess {
             log.debug("worker-{} (pid {}) exited: {}", id, pid(), reason);
         }
         settleTasks(held, exitCode, reason, timedOut);
-        listener.onExit(new Exit(this, wasReady, expected, exitCode, reason, stderr.lastLines()));
+        listener.onExit(new Exit(this, wasReady, !expected, recycled, exitCode, reason, stderr.lastLines()));
     }
 
     private int awaitExitCode() {
