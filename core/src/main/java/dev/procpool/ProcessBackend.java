@@ -222,6 +222,16 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     }
 
     @Override
+    public void dispatch() {
+        for (WorkerProcess worker : workers) {
+            worker.fill(false);
+        }
+        if (scheduler.hasWorkNow()) {
+            scheduler.poke();
+        }
+    }
+
+    @Override
     public void interruptRunning(Job job) {
         for (WorkerProcess worker : workers) {
             worker.killIfRunning(job);

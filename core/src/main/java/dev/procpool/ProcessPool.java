@@ -55,6 +55,7 @@ public final class ProcessPool implements AutoCloseable {
 
     private final WorkerSettings settings;
     private final PoolCounters counters = new PoolCounters();
+    private final FunctionCache functions = new FunctionCache();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
@@ -244,7 +245,8 @@ public final class ProcessPool implements AutoCloseable {
         if (size == 0 && inputs instanceof Collection<?> known) {
             size = defaultChunkSize(known.size(), settings.workers());
         }
-        ImapJob job = new ImapJob(function, inputs.iterator(), ordered, size, settings.workers(), scheduler, counters);
+        ImapJob job = new ImapJob(function, inputs.iterator(), ordered, size, settings.workers(), this::dispatch, counters,
+                functions);
         submit(job);
         ResultIterator<?> results = job.start();
         return (ResultIterator<R>) results;
@@ -264,7 +266,7 @@ public final class ProcessPool implements AutoCloseable {
     private <R> JobFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
         checkChunkSize(chunkSize);
         int size = chunkSize > 0 ? chunkSize : defaultChunkSize(inputs.length, settings.workers());
-        MapJob job = new MapJob(function, inputs, size, counters);
+        MapJob job = new MapJob(function, inputs, size, counters, functions);
         job.future.onInterrupt(() -> backend.interruptRunning(job));
         submit(job);
         JobFuture<?> future = job.future;
@@ -298,11 +300,16 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
-        scheduler.submit(job);
+        scheduler.add(job);
+        dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
         }
+    }
+
+    private void dispatch() {
+        backend.dispatch();
     }
 
     private static Object[] toArray(Iterable<?> inputs) {

@@ -60,6 +60,11 @@ final class ThreadBackend implements Backend {
     }
 
     @Override
+    public void dispatch() {
+        scheduler.poke();
+    }
+
+    @Override
     public void interruptRunning(Job job) {
         synchronized (running) {
             for (int i = 0; i < running.length; i++) {
