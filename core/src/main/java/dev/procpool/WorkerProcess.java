@@ -103,7 +103,7 @@ final class WorkerProcess {
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
     private final Kryo sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
     private final Output sendElements = new Output(64 * 1024, -1);
-    private final Output sendFrame = new Output(64 * 1024, -1);
+    private final Output sendHead = new Output(32);
 
     // Confined to the timeout watch.
     private long watchedSequence = RunningTaskSlot.NONE;
@@ -375,8 +375,7 @@ final class WorkerProcess {
 
     private static void readValue(Kryo kryo, Input in, Job job, long index) {
         if (job.isFinished()) {
-            int length = in.readInt();
-            in.setPosition(in.position() + length);
+            Elements.skip(kryo, in);
             return;
         }
         Object value;
@@ -662,12 +661,11 @@ final class WorkerProcess {
         if (chunk == null) {
             return;
         }
-        Output frame = sendFrame;
-        frame.reset();
-        frame.writeLong(function.id);
-        frame.writeLong(nextSequence);
-        frame.writeVarInt(chunk.size(), true);
-        frame.writeBytes(elements.getBuffer(), 0, elements.position());
+        Output head = sendHead;
+        head.reset();
+        head.writeLong(function.id);
+        head.writeLong(nextSequence);
+        head.writeVarInt(chunk.size(), true);
         synchronized (this) {
             if (state != State.READY) {
                 scheduler.requeue(chunk);
@@ -687,7 +685,8 @@ final class WorkerProcess {
             FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
             functionsSent.put(function.id, function);
         }
-        FrameChannel.write(stdin, FrameType.TASKS, frame.getBuffer(), frame.position());
+        FrameChannel.write(stdin, FrameType.TASKS, head.getBuffer(), head.position(), elements.getBuffer(),
+                elements.position());
         stdin.flush();
     }
 
