@@ -29,9 +29,12 @@ final class WorkerCommand {
 
     private WorkerCommand() {}
 
-    static CommandLine build(WorkerSettings settings, int workerId, Path slotFile) {
+    static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
         CommandLine command = new CommandLine(settings.javaExecutable().toFile());
         for (String option : FIXED_OPTIONS) {
+            command.addArgument(option, false);
+        }
+        for (String option : extraOptions) {
             command.addArgument(option, false);
         }
         for (String option : settings.jvmOptions()) {

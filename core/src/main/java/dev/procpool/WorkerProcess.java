@@ -74,6 +74,7 @@ final class WorkerProcess {
 
     final int id;
     private final WorkerSettings settings;
+    private final List<String> extraOptions;
     private final Scheduler scheduler;
     private final Listener listener;
     private final Path slotFile;
@@ -109,9 +110,10 @@ final class WorkerProcess {
     private long watchedSequence = RunningTaskSlot.NONE;
     private long watchedSinceNanos;
 
-    WorkerProcess(int id, WorkerSettings settings, Scheduler scheduler, Listener listener, Path slotDirectory)
-            throws IOException {
+    WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
+            Path slotDirectory) throws IOException {
         this.id = id;
+        this.extraOptions = extraOptions;
         this.settings = settings;
         this.scheduler = scheduler;
         this.listener = listener;
@@ -146,7 +148,7 @@ final class WorkerProcess {
         executor.setStreamHandler(new Streams());
         executor.setProcessDestroyer(new Destroyer());
         try {
-            executor.execute(WorkerCommand.build(settings, id, slotFile), environment(), new ResultHandler());
+            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(), new ResultHandler());
         } catch (IOException e) {
             launchFailed(e);
         }
