@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  * <p>The archive is keyed by a hash of the {@code java} executable and every class path entry (path,
  * size, modification time), so a changed jar or JDK gets a new archive, and the JVM checks the archive
  * against its class path again before using it. CDS archives classes from jars only: a class path
- * with class folders (as in an IDE or a Maven test run) gets no archive. Disabled with the system
- * property {@code procpool.cds=false}.
+ * with class folders (as in an IDE or a Maven test run) gets no archive. Archives live in
+ * {@code $XDG_CACHE_HOME/procpool/cds} (default {@code ~/.cache/procpool/cds}), or where the system
+ * property {@code procpool.cds.dir} says. Disabled with the system property {@code procpool.cds=false}.
  */
 final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
@@ -65,6 +66,10 @@ final class ClassDataArchive {
     }
 
     private static Path cacheDirectory() {
+        String configured = System.getProperty("procpool.cds.dir");
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
         String xdg = System.getenv("XDG_CACHE_HOME");
         Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".cache");
         return base.resolve("procpool").resolve("cds");
