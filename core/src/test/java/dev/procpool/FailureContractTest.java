@@ -196,6 +196,98 @@ class FailureContractTest {
         }
     }
 
+    @Test
+    void systemExitZeroInATaskIsStillACrash() {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {
+            Throwable thrown = catchThrowable(() -> pool.map(x -> x == 1 ? exitNow(0) : x, range(0, 3), 1));
+            assertThat(thrown).isInstanceOf(WorkerCrashedException.class);
+            assertThat(((WorkerCrashedException) thrown).inputIndex()).isEqualTo(1);
+            assertThat(((WorkerCrashedException) thrown).exitCode()).isZero();
+            assertThat(pool.map(x -> x * 3, range(0, 6))).isEqualTo(times(range(0, 6), 3));
+        }
+    }
+
+    static int exitNow(int code) {
+        System.exit(code);
+        return -1;
+    }
+
+    /** One worker: the other call's chunk is certainly in flight behind the dying task. */
+    @Test
+    void aCrashedWorkersOtherTasksAreRequeuedNotLost() throws Exception {
+        String pidFile = tmp.resolve("pid").toString();
+        List<Integer> others = range(0, 6);
+        try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {
+            Set<Long> first = awaitWorkers(pool, 1, Set.of(), START);
+            CompletableFuture<Integer> dying = pool.submit(() -> {
+                reportPid(pidFile);
+                pause(300); // the other call's chunk is sent meanwhile
+                return haltNow(5);
+            });
+            CompletableFuture<List<Integer>> bystander = pool.mapAsync(x -> slowTimesTen(x), others, 3);
+            Throwable thrown = catchThrowable(() -> dying.get(20, TimeUnit.SECONDS));
+            assertThat(thrown).isInstanceOf(ExecutionException.class).cause().isInstanceOf(WorkerCrashedException.class);
+            assertThat(bystander.get(20, TimeUnit.SECONDS)).isEqualTo(times(others, 10));
+            assertThat(pool.stats().tasksFailed()).isEqualTo(1);
+            awaitWorkers(pool, 1, first, Duration.ofSeconds(15));
+        }
+    }
+
+    @Test
+    void anIdleWorkerKilledFromOutsideIsReplaced() {
+        try (ProcessPool pool = ProcessPool.builder().workers(2).build()) {
+            Set<Long> first = awaitWorkers(pool, 2, Set.of(), START);
+            long victim = first.iterator().next();
+            kill9(victim);
+            awaitAllGone("the killed idle worker", Set.of(victim), Duration.ofSeconds(5));
+            awaitWorkers(pool, 2, Set.of(victim), Duration.ofSeconds(15));
+            assertThat(pool.stats().workerCrashes()).isEqualTo(1);
+            assertThat(pool.map(x -> x + 1, range(0, 10))).isEqualTo(range(1, 11));
+        }
+    }
+
+    /** A task closes fd 1, the channel, and lives on: the parent must not wait for it forever. */
+    @Test
+    void aTaskThatClosesTheChannelIsACrash() {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {
+            long started = System.nanoTime();
+            Throwable thrown = catchThrowable(() -> pool.map(x -> {
+                if (x == 1) {
+                    closeRealStdout();
+                    sleepForever();
+                }
+                return x;
+            }, range(0, 3), 1));
+            assertThat(thrown).isInstanceOf(WorkerCrashedException.class);
+            assertThat(((WorkerCrashedException) thrown).inputIndex()).isEqualTo(1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            assertThat(pool.map(x -> x * 2, range(0, 3))).containsExactly(0, 2, 4);
+        }
+    }
+
+    static void closeRealStdout() {
+        try {
+            new FileOutputStream(FileDescriptor.out).close();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * A user's JVM option that makes the JVM itself write to stdout at start (unified logging without
+     * an output goes to stdout): the pool must either work or fail the first call with the reason,
+     * within 10 s; never hang.
+     */
+    @Test
+    void aJvmOptionThatLogsToStdoutDoesNotHangThePool() {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).jvmOptions("-Xlog:gc").build()) {
+            long started = System.nanoTime();
+            Throwable thrown = catchThrowable(() -> assertThat(pool.map(x -> x + 1, range(0, 3))).containsExactly(1, 2, 3));
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            assertThat(thrown).as("a pool whose workers log GC to stdout").isNull();
+        }
+    }
+
     static int haltNow(int code) {
         Runtime.getRuntime().halt(code);
         return -1;
@@ -339,6 +431,25 @@ class FailureContractTest {
         }
     }
 
+    /** One worker: the other call's chunk is certainly in flight behind the looping task. */
+    @Test
+    void aTimedOutWorkersOtherTasksAreRequeuedNotLost() throws Exception {
+        String pidFile = tmp.resolve("pid").toString();
+        List<Integer> others = range(0, 6);
+        try (ProcessPool pool = ProcessPool.builder().workers(1).taskTimeout(Duration.ofMillis(500)).build()) {
+            Set<Long> first = awaitWorkers(pool, 1, Set.of(), START);
+            CompletableFuture<Integer> looping = pool.submit(() -> loopAt(1, 1, pidFile));
+            CompletableFuture<List<Integer>> bystander = pool.mapAsync(x -> slowTimesTen(x), others, 3);
+            Throwable thrown = catchThrowable(() -> looping.get(20, TimeUnit.SECONDS));
+            assertThat(thrown).isInstanceOf(ExecutionException.class).cause().isInstanceOf(TaskTimeoutException.class);
+            assertThat(((TaskTimeoutException) thrown.getCause()).inputIndex()).isZero();
+            assertThat(bystander.get(20, TimeUnit.SECONDS)).isEqualTo(times(others, 10));
+            assertThat(pool.stats().tasksFailed()).isEqualTo(1);
+            assertThat(pool.stats().taskTimeouts()).isEqualTo(1);
+            awaitWorkers(pool, 1, first, Duration.ofSeconds(15));
+        }
+    }
+
     @Test
     void theTimeLimitIsPerTaskNotPerChunk() {
         // Five tasks of 300 ms in one chunk: 1.5 s in all, each well within 800 ms.
@@ -463,17 +574,24 @@ class FailureContractTest {
         return c;
     }
 
-    /** No worker ever became ready, none is alive, and none is started again over the next second. */
+    /**
+     * No worker ever became ready, and the pool does not keep launching JVMs: over the next second at
+     * most one more process shows up (a launch that was already under way when the pool gave up; see
+     * the report on issue 5), and none is left at the end.
+     */
     private void assertNotLooping(ProcessPool pool) {
         assertThat(pool.stats().workersStarted()).isZero();
         assertNoProcessLeft(baseline);
+        Set<Long> seen = new java.util.HashSet<>();
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
         while (System.nanoTime() < deadline) {
             Set<Long> now = new java.util.HashSet<>(liveDescendants());
             now.removeAll(baseline);
-            assertThat(now).as("no worker is started again").isEmpty();
-            pause(20);
+            seen.addAll(now);
+            pause(5);
         }
+        assertThat(seen).as("processes launched after the first call failed: %s", seen).hasSizeLessThanOrEqualTo(1);
+        assertNoProcessLeft(baseline);
         assertThat(pool.stats().workersStarted()).isZero();
         long closing = System.nanoTime();
         pool.close();
