@@ -120,10 +120,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         if (stopping || broken != null) {
             return;
         }
-        if (!exit.expected()) {
+        if (exit.crashed()) {
             counters.crashes.incrementAndGet();
-        } else {
+        } else if (exit.recycled()) {
             counters.recycled.incrementAndGet();
+            log.debug("worker-{} recycled after {} tasks", exit.worker().id, settings.maxTasksPerWorker());
         }
         if (!exit.wasReady()) {
             boolean giveUp;
@@ -152,8 +153,8 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
             broken = reason;
         }
         log.error("procpool: {}", reason.getMessage());
-        firstReadyOrBroken.countDown();
         breakPool.accept(reason);
+        firstReadyOrBroken.countDown();
         terminate();
     }
 
@@ -217,6 +218,23 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     private void stopTimeoutWatch() {
         if (timeoutWatch != null) {
             timeoutWatch.interrupt();
+        }
+    }
+
+    @Override
+    public void dispatch() {
+        for (WorkerProcess worker : workers) {
+            worker.fill(false);
+        }
+        if (scheduler.hasWorkNow()) {
+            scheduler.poke();
+        }
+    }
+
+    @Override
+    public void interruptRunning(Job job) {
+        for (WorkerProcess worker : workers) {
+            worker.killIfRunning(job);
         }
     }
 
