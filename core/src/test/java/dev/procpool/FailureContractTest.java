@@ -337,6 +337,30 @@ class FailureContractTest {
         }
     }
 
+    /**
+     * Not a crash, but what the crash and timeout guarantees rest on ("a slow worker never holds work
+     * that an idle one could do", DESIGN): two long tasks on two idle workers run side by side.
+     */
+    @Test
+    void twoLongTasksOnTwoIdleWorkersRunSideBySide() throws Exception {
+        Path running = tmp.resolve("running");
+        String file = running.toString();
+        try (ProcessPool pool = ProcessPool.builder().workers(2).build()) {
+            awaitWorkers(pool, 2, Set.of(), START);
+            CompletableFuture<List<Integer>> work = pool.mapAsync(x -> {
+                reportPid(file);
+                pause(1_500);
+                return x;
+            }, range(0, 2), 1);
+            boolean sideBySide = FaultTestSupport.poll(Duration.ofMillis(1_200),
+                    () -> FaultTestSupport.readPids(running).size() == 2);
+            work.get(10, TimeUnit.SECONDS);
+            assertThat(sideBySide).as("the second task started while the first ran (pids: %s)",
+                    FaultTestSupport.readPids(running)).isTrue();
+            assertThat(Set.copyOf(FaultTestSupport.readPids(running))).hasSize(2);
+        }
+    }
+
     // ------------------------------------------------------------------------------ memory, stack
 
     @Test

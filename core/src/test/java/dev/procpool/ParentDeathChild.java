@@ -27,7 +27,7 @@ public final class ParentDeathChild {
                 FaultTestSupport.reportPid(runningFile);
                 FaultTestSupport.sleepForever();
                 return x;
-            }, List.of(0, 1), 1);
+            }, List.of(0, 1, 2, 3), 1); // four: both workers are busy however the chunks are spread
             while (FaultTestSupport.readPids(Path.of(runningFile)).stream().distinct().count() < 2
                     && System.nanoTime() < deadline) {
                 Thread.sleep(10);

@@ -97,7 +97,7 @@ class ParentDeathTest {
                 .map(Long::parseLong).collect(Collectors.toSet());
         assertThat(workers).as("worker pids from the child").hasSize(2);
         if (mode.equals("busy")) {
-            assertThat(new HashSet<>(readPids(running))).as("both workers are inside a task").isEqualTo(workers);
+            assertThat(new HashSet<>(readPids(running))).as("both workers are inside a task").containsAll(workers);
         }
         assertThat(workers).allSatisfy(pid -> assertThat(isGone(pid)).as("worker %d alive before the kill", pid).isFalse());
         Set<Long> childTree = ProcessHandle.of(child.pid()).orElseThrow().descendants().map(ProcessHandle::pid)
