@@ -196,6 +196,46 @@ class FailureContractTest {
         }
     }
 
+    /** imap goes on after a failure: every other input's result arrives, none is lost or duplicated. */
+    @Test
+    void imapDeliversEveryOtherResultAroundACrashAndATimeout() {
+        String pidFile = tmp.resolve("pid").toString();
+        List<Integer> inputs = range(0, 24);
+        try (ProcessPool pool = ProcessPool.builder().workers(2).taskTimeout(Duration.ofSeconds(1)).build();
+                ResultIterator<Integer> results = pool.imap(x -> {
+                    if (x == 5) {
+                        Runtime.getRuntime().halt(5);
+                    }
+                    if (x == 14) {
+                        loopAt(x, 14, pidFile);
+                    }
+                    return slowTimesTen(x);
+                }, inputs, 3)) {
+            List<Object> outcomes = new ArrayList<>();
+            while (results.hasNext()) {
+                try {
+                    outcomes.add(results.next());
+                } catch (ProcessPoolException e) {
+                    outcomes.add(e);
+                }
+            }
+            assertThat(outcomes).hasSize(inputs.size());
+            for (int i = 0; i < inputs.size(); i++) {
+                Object outcome = outcomes.get(i);
+                if (i == 5) {
+                    assertThat(outcome).isInstanceOf(WorkerCrashedException.class);
+                    assertThat(((ProcessPoolException) outcome).inputIndex()).isEqualTo(5);
+                } else if (i == 14) {
+                    assertThat(outcome).isInstanceOf(TaskTimeoutException.class);
+                    assertThat(((ProcessPoolException) outcome).inputIndex()).isEqualTo(14);
+                } else {
+                    assertThat(outcome).as("result %d", i).isEqualTo(i * 10);
+                }
+            }
+            assertThat(pool.stats().tasksFailed()).isEqualTo(2);
+        }
+    }
+
     @Test
     void systemExitZeroInATaskIsStillACrash() {
         try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {

@@ -146,4 +146,30 @@ class InterruptedCallerTest {
             pool.terminate();
         }
     }
+
+    /**
+     * {@code cancel(true)} on a running task kills its worker (ProcessPool#submit): the other call's
+     * chunk, in flight behind it on the same and only worker, must be re-queued and succeed.
+     */
+    @Test
+    void cancellingARunningTaskSparesTheOtherWorkOfItsWorker() throws Exception {
+        String started = tmp.resolve("started").toString();
+        List<Integer> others = FailureContractTest.range(0, 6);
+        try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {
+            Set<Long> first = awaitWorkers(pool, 1, Set.of(), Duration.ofSeconds(30));
+            CompletableFuture<Integer> endless = pool.submit(() -> {
+                FaultTestSupport.append(started, "x\n");
+                FaultTestSupport.sleepForever();
+                return 1;
+            });
+            CompletableFuture<List<Integer>> other = pool.mapAsync(x -> FailureContractTest.slowTimesTen(x), others, 3);
+            await("the endless task to start", Duration.ofSeconds(20), () -> countLines(Path.of(started)) >= 1);
+            assertThat(endless.cancel(true)).isTrue();
+            assertThat(other.get(20, TimeUnit.SECONDS)).isEqualTo(FailureContractTest.times(others, 10));
+            Set<Long> now = awaitWorkers(pool, 1, first, Duration.ofSeconds(15));
+            FaultTestSupport.awaitAllGone("the worker killed to cancel", first, Duration.ofSeconds(5));
+            assertThat(now).doesNotContainAnyElementsOf(first);
+            assertThat(pool.map(x -> x + 1, List.of(1, 2))).containsExactly(2, 3);
+        }
+    }
 }
