@@ -464,6 +464,7 @@ public final class ProcessPool implements AutoCloseable {
         private final Map<String, String> environment = new java.util.LinkedHashMap<>();
         private Path workingDirectory;
         private Path javaExecutable;
+        private List<Path> classPath;
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
@@ -504,6 +505,15 @@ public final class ProcessPool implements AutoCloseable {
         /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
         public Builder javaExecutable(Path java) {
             this.javaExecutable = Objects.requireNonNull(java, "java");
+            return this;
+        }
+
+        /**
+         * The class path of every worker (jars and class folders). Default: this JVM's own
+         * {@code java.class.path}. procpool's worker launcher is always added in front.
+         */
+        public Builder classPath(List<Path> entries) {
+            this.classPath = List.copyOf(entries);
             return this;
         }
 
@@ -560,7 +570,7 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
                     taskTimeout, retries);
         }
     }

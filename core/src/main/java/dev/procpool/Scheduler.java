@@ -48,32 +48,6 @@ final class Scheduler {
         }
     }
 
-    /**
-     * The next chunk, waiting up to {@code timeoutNanos}; null on time-out or once the scheduler is
-     * closed.
-     */
-    Chunk poll(long timeout, TimeUnit unit) throws InterruptedException {
-        long nanos = unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (true) {
-                if (closed) {
-                    return null;
-                }
-                Chunk chunk = next();
-                if (chunk != null) {
-                    return chunk;
-                }
-                if (nanos <= 0) {
-                    return null;
-                }
-                nanos = workAvailable.awaitNanos(nanos);
-            }
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** The next chunk if there is one now; never waits. */
     Chunk pollNow() {
         lock.lock();

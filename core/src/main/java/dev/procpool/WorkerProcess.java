@@ -74,6 +74,7 @@ final class WorkerProcess {
 
     final int id;
     private final WorkerSettings settings;
+    private final List<String> extraOptions;
     private final Scheduler scheduler;
     private final Listener listener;
     private final Path slotFile;
@@ -103,15 +104,16 @@ final class WorkerProcess {
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
     private final Kryo sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
     private final Output sendElements = new Output(64 * 1024, -1);
-    private final Output sendFrame = new Output(64 * 1024, -1);
+    private final Output sendHead = new Output(32);
 
     // Confined to the timeout watch.
     private long watchedSequence = RunningTaskSlot.NONE;
     private long watchedSinceNanos;
 
-    WorkerProcess(int id, WorkerSettings settings, Scheduler scheduler, Listener listener, Path slotDirectory)
-            throws IOException {
+    WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
+            Path slotDirectory) throws IOException {
         this.id = id;
+        this.extraOptions = extraOptions;
         this.settings = settings;
         this.scheduler = scheduler;
         this.listener = listener;
@@ -146,7 +148,7 @@ final class WorkerProcess {
         executor.setStreamHandler(new Streams());
         executor.setProcessDestroyer(new Destroyer());
         try {
-            executor.execute(WorkerCommand.build(settings, id, slotFile), environment(), new ResultHandler());
+            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(), new ResultHandler());
         } catch (IOException e) {
             launchFailed(e);
         }
@@ -375,8 +377,7 @@ final class WorkerProcess {
 
     private static void readValue(Kryo kryo, Input in, Job job, long index) {
         if (job.isFinished()) {
-            int length = in.readInt();
-            in.setPosition(in.position() + length);
+            Elements.skip(kryo, in);
             return;
         }
         Object value;
@@ -662,12 +663,11 @@ final class WorkerProcess {
         if (chunk == null) {
             return;
         }
-        Output frame = sendFrame;
-        frame.reset();
-        frame.writeLong(function.id);
-        frame.writeLong(nextSequence);
-        frame.writeVarInt(chunk.size(), true);
-        frame.writeBytes(elements.getBuffer(), 0, elements.position());
+        Output head = sendHead;
+        head.reset();
+        head.writeLong(function.id);
+        head.writeLong(nextSequence);
+        head.writeVarInt(chunk.size(), true);
         synchronized (this) {
             if (state != State.READY) {
                 scheduler.requeue(chunk);
@@ -687,7 +687,8 @@ final class WorkerProcess {
             FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
             functionsSent.put(function.id, function);
         }
-        FrameChannel.write(stdin, FrameType.TASKS, frame.getBuffer(), frame.position());
+        FrameChannel.write(stdin, FrameType.TASKS, head.getBuffer(), head.position(), elements.getBuffer(),
+                elements.position());
         stdin.flush();
     }
 
