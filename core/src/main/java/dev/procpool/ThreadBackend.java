@@ -106,14 +106,19 @@ final class ThreadBackend implements Backend {
         }
 
         /** Called by the timeout watch: abandons this lane if its task is past the limit. */
-        boolean abandonIfLate(long nowNanos) {
+        synchronized boolean abandonIfLate(long nowNanos) {
+            if (chunk == null || abandoned || nowNanos - startNanos < taskTimeout.toNanos()) {
+                return false;
+            }
+            abandoned = true;
+            return true;
+        }
+
+        /** After {@link #abandonIfLate}: fails the late task and gives back the rest of its chunk. */
+        void reportLate() {
             Chunk late;
             int at;
             synchronized (this) {
-                if (chunk == null || abandoned || nowNanos - startNanos < taskTimeout.toNanos()) {
-                    return false;
-                }
-                abandoned = true;
                 late = chunk;
                 at = position;
             }
@@ -125,7 +130,6 @@ final class ThreadBackend implements Backend {
             if (at + 1 < late.size()) {
                 scheduler.requeue(late.tail(at + 1));
             }
-            return true;
         }
 
         synchronized boolean isRunning(Job job) {
@@ -167,12 +171,15 @@ final class ThreadBackend implements Backend {
             long now = System.nanoTime();
             for (int i = 0; i < lanes.length; i++) {
                 Lane lane = lanes[i];
-                if (lane.abandonIfLate(now) && !stopping) {
-                    Lane fresh = new Lane(lane.number, ++generations[i]);
-                    synchronized (lanes) {
-                        lanes[i] = fresh;
+                if (lane.abandonIfLate(now)) {
+                    if (!stopping) { // the replacement is in place before anyone hears of the timeout
+                        Lane fresh = new Lane(lane.number, ++generations[i]);
+                        synchronized (lanes) {
+                            lanes[i] = fresh;
+                        }
+                        fresh.thread.start();
                     }
-                    fresh.thread.start();
+                    lane.reportLate();
                 }
             }
         }
