@@ -594,6 +594,7 @@ public final class ProcessPool implements AutoCloseable {
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
+        private Duration startTimeout = Duration.ofSeconds(60);
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
         private ProgressListener progress;
@@ -680,7 +681,8 @@ public final class ProcessPool implements AutoCloseable {
         /**
          * Runs once in every worker before its first task, replacement workers included
          * ({@code Pool(initializer=...)}). If it throws, the pool fails with its cause instead of
-         * restarting workers. Default: none.
+         * restarting workers; one that does not finish within {@link #startTimeout} fails the pool
+         * the same way. Default: none.
          *
          * @param initializer what to run
          * @return this builder
@@ -720,6 +722,23 @@ public final class ProcessPool implements AutoCloseable {
                 throw new IllegalArgumentException("taskTimeout must be positive, got " + timeout);
             }
             this.taskTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a worker JVM may take to become ready, its initializer included. A worker still
+         * starting after it breaks the pool with that reason (every call fails) instead of leaving
+         * calls waiting. Default: 60 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
+         */
+        public Builder startTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
+            }
+            this.startTimeout = timeout;
             return this;
         }
 
@@ -775,8 +794,8 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
-                    taskTimeout, retries);
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer,
+                    maxTasksPerWorker, taskTimeout, startTimeout, retries);
         }
     }
 }
