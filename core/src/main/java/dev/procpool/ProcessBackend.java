@@ -197,7 +197,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         scheduler.close();
         List<WorkerProcess> all = new ArrayList<>(workers);
         for (WorkerProcess worker : all) {
-            worker.kill();
+            worker.killForTermination();
         }
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
         boolean interrupted = false;

@@ -111,6 +111,10 @@ final class WorkerProcess {
     }
 
     long pid() {
+        if (pid < 0) {
+            Process p = process.getNow(null);
+            return p == null ? -1 : p.pid();
+        }
         return pid;
     }
 
@@ -165,6 +169,14 @@ final class WorkerProcess {
         if (p != null) {
             p.toHandle().destroyForcibly();
         }
+    }
+
+    /** Kills the worker because the pool is terminating: not a crash. */
+    void killForTermination() {
+        synchronized (this) {
+            shutdownRequested = true;
+        }
+        kill();
     }
 
     /** Asks the worker to exit once its in-flight work is answered and the scheduler closed. */
@@ -369,7 +381,7 @@ final class WorkerProcess {
         boolean expected;
         synchronized (this) {
             wasReady = state != State.STARTING;
-            expected = state == State.STOPPING && inFlight.isEmpty() && corruption == null;
+            expected = shutdownRequested || state == State.STOPPING && inFlight.isEmpty() && corruption == null;
             state = State.DEAD;
             held = new ArrayList<>(inFlight);
             inFlight.clear();
@@ -383,9 +395,9 @@ final class WorkerProcess {
         deleteSlotFile();
         String reason = describeExit(exitCode, corruption, timedOut >= 0);
         if (!expected) {
-            log.warn("worker-{} (pid {}) died: {}{}", id, pid, reason, stderrSuffix());
+            log.warn("worker-{} (pid {}) died: {}{}", id, pid(), reason, stderrSuffix());
         } else {
-            log.debug("worker-{} (pid {}) exited: {}", id, pid, reason);
+            log.debug("worker-{} (pid {}) exited: {}", id, pid(), reason);
         }
         settleTasks(held, exitCode, reason, timedOut);
         listener.onExit(new Exit(this, wasReady, expected, exitCode, reason, stderr.lastLines()));
@@ -447,7 +459,7 @@ final class WorkerProcess {
                     keep.add(position);
                     requeueIndices.add(index);
                 } else {
-                    job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid
+                    job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid()
                             + ") died while running the task for input " + index + ": " + reason + stderrSuffix(),
                             exitCode, stderr.lastLines()));
                 }

@@ -8,7 +8,6 @@ import com.esotericsoftware.kryo.kryo5.io.Output;
 import com.esotericsoftware.kryo.kryo5.minlog.Log;
 import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
 import com.esotericsoftware.kryo.kryo5.serializers.ClosureSerializer;
-import com.esotericsoftware.kryo.kryo5.serializers.FieldSerializer;
 import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
 import dev.procpool.spi.KryoCustomizer;
@@ -75,17 +74,17 @@ public final class KryoSetup {
 
     /** JDK classes keep private state that FieldSerializer cannot reach without --add-opens. */
     private static final class ProcpoolKryo extends Kryo {
+        /** Called only for classes no registered or default serializer claims: FieldSerializer territory. */
         @Override
         protected Serializer newDefaultSerializer(Class type) {
-            Serializer serializer = super.newDefaultSerializer(type);
-            if (serializer instanceof FieldSerializer && isJdkClass(type)) {
+            if (isJdkClass(type)) {
                 if (Serializable.class.isAssignableFrom(type)) {
                     return new JavaSerializer();
                 }
                 throw new KryoException("cannot serialize " + type.getName()
                         + ": a JDK class that is neither Serializable nor supported by procpool");
             }
-            return serializer;
+            return super.newDefaultSerializer(type);
         }
 
         private static boolean isJdkClass(Class<?> type) {

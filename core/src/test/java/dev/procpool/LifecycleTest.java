@@ -1,0 +1,89 @@
+package dev.procpool;
+
+import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class LifecycleTest {
+
+    @ParameterizedTest
+    @EnumSource(value = PoolMode.class, names = {"PROCESSES", "THREADS"})
+    void closeFinishesQueuedWorkAndLeavesNoProcess(PoolMode mode) throws Exception {
+        ProcessPool pool = PoolTestSupport.pool(mode, 2);
+        var pending = pool.mapAsync((Integer i) -> {
+            PoolTestSupport.pause(2);
+            return i * 2;
+        }, IntStream.range(0, 200).boxed().collect(Collectors.toList()), 5);
+
+        pool.close();
+
+        assertThat(pending).isCompleted();
+        assertThat(pending.get()).hasSize(200).endsWith(398);
+        assertNoWorkersLeft();
+        assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1))).isInstanceOf(IllegalStateException.class);
+        pool.close(); // idempotent
+        pool.terminate();
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = PoolMode.class, names = {"PROCESSES", "THREADS"})
+    void terminateFailsPendingWorkAndKillsWorkers(PoolMode mode) throws Exception {
+        ProcessPool pool = PoolTestSupport.pool(mode, 2);
+        var pending = pool.mapAsync((Integer i) -> {
+            PoolTestSupport.pause(60_000);
+            return i;
+        }, List.of(1, 2, 3, 4));
+
+        pool.terminate();
+
+        assertThatThrownBy(() -> pending.get(10, TimeUnit.SECONDS))
+                .hasCauseInstanceOf(ProcessPoolException.class)
+                .hasMessageContaining("terminated");
+        if (mode == PoolMode.PROCESSES) {
+            assertNoWorkersLeft();
+        }
+        assertThatThrownBy(() -> pool.apply((Integer i) -> i, 1)).isInstanceOf(IllegalStateException.class);
+        pool.terminate(); // idempotent
+        pool.close();
+    }
+
+    @Test
+    void autoModeUsesProcessesWhenTheyStart() throws Exception {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).mode(PoolMode.AUTO).build()) {
+            assertThat(pool.mode()).isEqualTo(PoolMode.PROCESSES);
+            Long pid = pool.apply((Integer i) -> ProcessHandle.current().pid(), 1);
+            assertThat(pid).isNotEqualTo(ProcessHandle.current().pid());
+        }
+        assertNoWorkersLeft();
+    }
+
+    @Test
+    void autoModeFallsBackToThreadsWhenWorkersCannotStart() throws Exception {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).mode(PoolMode.AUTO)
+                .jvmOptions("-XX:+ThisOptionDoesNotExist").build()) {
+            assertThat(pool.mode()).isEqualTo(PoolMode.THREADS);
+            assertThat(pool.map((Integer i) -> i + 1, List.of(1, 2))).containsExactly(2, 3);
+        }
+        assertNoWorkersLeft();
+    }
+
+    @Test
+    void processModeWithWorkersThatCannotStartFailsTheFirstCallWithTheReason() throws Exception {
+        try (ProcessPool pool = ProcessPool.builder().workers(2).jvmOptions("-XX:+ThisOptionDoesNotExist").build()) {
+            assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1, 2)))
+                    .isInstanceOf(ProcessPoolException.class)
+                    .hasMessageContaining("ThisOptionDoesNotExist");
+        }
+        assertNoWorkersLeft();
+    }
+}
