@@ -67,6 +67,7 @@ public final class CrashIsolation {
 
             List<Integer> safe = inputs.stream().filter(x -> x != CRASHING_INPUT).toList();
             System.out.println("3. the same pool again, without the crashing input: " + pool.map(CrashIsolation::square, safe));
+            awaitLiveWorkers(pool, 2);
             PoolStats stats = pool.stats();
             System.out.println("   stats: " + stats.workerCrashes() + " worker crashes, " + stats.workersStarted()
                     + " workers started in all, " + stats.workers().size() + " live");
@@ -96,5 +97,13 @@ public final class CrashIsolation {
             }
         }
         return x * x;
+    }
+
+    /** Waits (at most 5 s) until the pool has {@code count} live workers: replacements take a moment to start. */
+    static void awaitLiveWorkers(ProcessPool pool, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (pool.stats().workers().size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
     }
 }

@@ -66,20 +66,30 @@ public final class TaskTimeout {
                 try {
                     System.out.println("   input " + i + " -> " + futures.get(i).get());
                 } catch (ExecutionException e) {
-                    System.out.println("   input " + i + " -> " + e.getCause().getClass().getSimpleName()
-                            + ": " + e.getCause().getMessage());
+                    TaskTimeoutException timeout = (TaskTimeoutException) e.getCause();
+                    System.out.println("   input " + i + " -> TaskTimeoutException, limit " + timeout.timeout()
+                            + " (its worker was killed)");
                 }
             }
             System.out.printf("   all answers in %.1f s%n", seconds(start));
 
+            awaitLiveWorkers(pool, 2);
             PoolStats stats = pool.stats();
-            System.out.println("3. stats: " + stats.taskTimeouts() + " timeouts, " + stats.workersStarted()
-                    + " workers started in all (the killed ones were replaced), " + stats.workers().size()
-                    + " live, " + stats.tasksSucceeded() + " tasks succeeded");
+            System.out.println("3. stats: " + stats.taskTimeouts() + " timeouts, " + stats.workerCrashes()
+                    + " workers killed, " + stats.workersStarted() + " workers started in all, "
+                    + stats.workers().size() + " live, " + stats.tasksSucceeded() + " tasks succeeded");
         }
     }
 
     private static double seconds(long startNanos) {
         return (System.nanoTime() - startNanos) / 1e9;
+    }
+
+    /** Waits (at most 5 s) until the pool has {@code count} live workers: replacements take a moment to start. */
+    static void awaitLiveWorkers(ProcessPool pool, int count) throws InterruptedException {
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        while (pool.stats().workers().size() < count && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
     }
 }
