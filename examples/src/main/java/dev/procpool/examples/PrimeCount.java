@@ -1,6 +1,7 @@
 package dev.procpool.examples;
 
 import dev.procpool.ProcessPool;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -42,6 +43,8 @@ public final class PrimeCount {
     }
 
     public static void main(String[] args) {
+        double loadBefore = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(); // -1 if unknown
+        int cores = Runtime.getRuntime().availableProcessors();
         int largest = args.length > 0 ? Integer.parseInt(args[0]) : 2_000_000;
         int howMany = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         List<Integer> limits = new ArrayList<>();
@@ -77,6 +80,10 @@ public final class PrimeCount {
             System.out.printf("speedup:          %.2fx (%.2fx counting the pool's start)%n",
                     (double) sequentialMillis / Math.max(1, parallelMillis),
                     (double) sequentialMillis / Math.max(1, parallelMillis + startMillis));
+            if (loadBefore > 0.5 * cores) {
+                System.out.printf("note: the load average before the run was %.1f on %d cores: other programs"
+                        + " share the CPUs, so the speedup is lower than on an idle machine%n", loadBefore, cores);
+            }
             same = parallel.equals(sequential);
             System.out.println(same ? "parallel and sequential results are identical"
                     : "MISMATCH: the sequential loop gave " + sequential);
