@@ -82,7 +82,7 @@ public final class PrimeCount {
                     (double) sequentialMillis / Math.max(1, parallelMillis + startMillis));
             if (loadBefore > 0.5 * cores) {
                 System.out.printf("note: the load average before the run was %.1f on %d cores: other programs"
-                        + " share the CPUs, so the speedup is lower than on an idle machine%n", loadBefore, cores);
+                        + " share the CPUs, so these times and the speedup are noisy%n", loadBefore, cores);
             }
             same = parallel.equals(sequential);
             System.out.println(same ? "parallel and sequential results are identical"
