@@ -55,6 +55,7 @@ public final class ProcessPool implements AutoCloseable {
 
     private final WorkerSettings settings;
     private final PoolCounters counters = new PoolCounters();
+    private final FunctionCache functions = new FunctionCache();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
@@ -160,6 +161,7 @@ public final class ProcessPool implements AutoCloseable {
     /** As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size (0: default). */
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
+        // JobFuture: cancel(true) also stops the running tasks.
         Objects.requireNonNull(function, "function");
         return submitAll(function, toArray(Objects.requireNonNull(inputs, "inputs")), chunkSize);
     }
@@ -185,23 +187,96 @@ public final class ProcessPool implements AutoCloseable {
     /**
      * Runs {@code task} in a worker without blocking ({@code Pool.apply_async}). The future completes
      * with its result or exceptionally with the {@link ProcessPoolException} {@code apply} would throw.
+     * {@code cancel(true)} on a running task kills its worker in process mode (a replacement starts)
+     * and interrupts its thread in thread mode; {@code cancel(false)} only drops it if not started.
      */
     public <R> CompletableFuture<R> submit(SerializableCallable<? extends R> task) {
         Objects.requireNonNull(task, "task");
-        CompletableFuture<List<R>> all = submitAll(task, new Object[] {null}, 1);
-        return all.thenApply(list -> list.get(0));
+        JobFuture<List<R>> all = submitAll(task, new Object[] {null}, 1);
+        return all.derive(list -> list.get(0));
+    }
+
+    /** As {@link #submit(SerializableCallable)} for a task without a result; the future completes with null. */
+    public CompletableFuture<Void> submit(SerializableRunnable task) {
+        Objects.requireNonNull(task, "task");
+        JobFuture<List<Void>> all = submitAll(task, new Object[] {null}, 1);
+        return all.derive(list -> null);
+    }
+
+    /**
+     * Applies {@code function} to the inputs lazily, yielding results in input order
+     * ({@code Pool.imap}). The input is read on a library thread, a few chunks per worker ahead of the
+     * consumer; an endless input works. With no chunk size, a known size (a {@link Collection}) gets
+     * the {@code map} rule and an unknown one adapts: chunks grow while tasks are short.
+     * Returns at once; see {@link ResultIterator} for blocking, failures and cancellation.
+     */
+    public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return imap(function, inputs, 0);
+    }
+
+    /** As {@link #imap(SerializableFunction, Iterable)} with {@code chunkSize} inputs per chunk (0: default). */
+    public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs, int chunkSize) {
+        return startImap(function, inputs, chunkSize, true);
+    }
+
+    /**
+     * As {@link #imap(SerializableFunction, Iterable)}, but results come in completion order
+     * ({@code Pool.imap_unordered}); a failure is thrown by {@code next()} when it arrives.
+     */
+    public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return imapUnordered(function, inputs, 0);
+    }
+
+    /** As {@link #imapUnordered(SerializableFunction, Iterable)} with an explicit chunk size (0: default). */
+    public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs, int chunkSize) {
+        return startImap(function, inputs, chunkSize, false);
     }
 
     @SuppressWarnings("unchecked")
-    private <R> CompletableFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
+    private <R> ResultIterator<R> startImap(Object function, Iterable<?> inputs, int chunkSize, boolean ordered) {
+        Objects.requireNonNull(function, "function");
+        Objects.requireNonNull(inputs, "inputs");
+        checkChunkSize(chunkSize);
+        int size = chunkSize;
+        if (size == 0 && inputs instanceof Collection<?> known) {
+            size = defaultChunkSize(known.size(), settings.workers());
+        }
+        ImapJob job = new ImapJob(function, inputs.iterator(), ordered, size, settings.workers(), this::dispatch, counters,
+                functions);
+        submit(job);
+        ResultIterator<?> results = job.start();
+        return (ResultIterator<R>) results;
+    }
+
+    /**
+     * This pool as an {@link java.util.concurrent.ExecutorService}, for code that expects one. Tasks
+     * must be {@link java.io.Serializable} (e.g. lambdas typed {@link SerializableCallable} or
+     * {@link SerializableRunnable}) in process mode, else they are rejected with
+     * {@link java.util.concurrent.RejectedExecutionException}. Shutting the executor down closes the pool.
+     */
+    public java.util.concurrent.ExecutorService asExecutorService() {
+        return new PoolExecutorService(this);
+    }
+
+    @SuppressWarnings("unchecked")
+    private <R> JobFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
+        checkChunkSize(chunkSize);
+        int size = chunkSize > 0 ? chunkSize : defaultChunkSize(inputs.length, settings.workers());
+        MapJob job = new MapJob(function, inputs, size, counters, functions);
+        job.future.onInterrupt(() -> backend.interruptRunning(job));
+        submit(job);
+        JobFuture<?> future = job.future;
+        return (JobFuture<List<R>>) future;
+    }
+
+    private static void checkChunkSize(int chunkSize) {
         if (chunkSize < 0) {
             throw new IllegalArgumentException("chunkSize must be >= 0 (0: default), got " + chunkSize);
         }
-        int size = chunkSize > 0 ? chunkSize : defaultChunkSize(inputs.length, settings.workers());
-        MapJob job = new MapJob(function, inputs, size, counters);
-        submit(job);
-        CompletableFuture<?> future = job.future;
-        return (CompletableFuture<List<R>>) future;
     }
 
     /** Python's rule: about four chunks per worker, at least one input per chunk. */
@@ -225,11 +300,16 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
-        scheduler.submit(job);
+        scheduler.add(job);
+        dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
         }
+    }
+
+    private void dispatch() {
+        backend.dispatch();
     }
 
     private static Object[] toArray(Iterable<?> inputs) {
@@ -278,37 +358,78 @@ public final class ProcessPool implements AutoCloseable {
      */
     @Override
     public void close() {
-        boolean first;
-        synchronized (this) {
-            first = state == State.OPEN;
-            if (first) {
-                state = State.CLOSING;
+        if (beginClose()) {
+            finishClose();
+        } else {
+            try {
+                closed.get();
+            } catch (InterruptedException e) {
+                terminate();
+                Thread.currentThread().interrupt();
+            } catch (ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
             }
         }
+    }
+
+    /** Starts an orderly close and returns at once ({@code ExecutorService.shutdown()}). */
+    void closeInBackground() {
+        if (beginClose()) {
+            Thread closer = new Thread(this::finishClose, "procpool-close");
+            closer.setDaemon(true);
+            closer.start();
+        }
+    }
+
+    private synchronized boolean beginClose() {
+        if (state != State.OPEN) {
+            return false;
+        }
+        state = State.CLOSING;
+        return true;
+    }
+
+    private void finishClose() {
         try {
-            if (first) {
-                for (Job job : List.copyOf(active)) {
-                    try {
-                        job.completion().get();
-                    } catch (ExecutionException ignored) {
-                        // the caller of that job sees its failure
-                    }
+            for (Job job : List.copyOf(active)) {
+                try {
+                    job.completion().get();
+                } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
+                    // the caller of that job sees its failure
                 }
-                backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
-                synchronized (this) {
-                    if (state == State.CLOSING) {
-                        state = State.CLOSED;
-                    }
-                }
-                closed.complete(null);
-            } else {
-                closed.get();
             }
+            backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
+            synchronized (this) {
+                if (state == State.CLOSING) {
+                    state = State.CLOSED;
+                }
+            }
+            closed.complete(null);
         } catch (InterruptedException e) {
             terminate();
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** True once {@link #close()} or {@link #terminate()} was called. */
+    public synchronized boolean isShutdown() {
+        return state != State.OPEN;
+    }
+
+    /** True once the pool has stopped and every worker has exited. */
+    public boolean isTerminated() {
+        return closed.isDone();
+    }
+
+    /** Waits up to the timeout for the pool to stop after {@link #close()} or {@link #terminate()}. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        try {
+            closed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (java.util.concurrent.TimeoutException e) {
+            return false;
         } catch (ExecutionException e) {
-            throw new IllegalStateException(e.getCause());
+            return true;
         }
     }
 
@@ -343,6 +464,7 @@ public final class ProcessPool implements AutoCloseable {
         private final Map<String, String> environment = new java.util.LinkedHashMap<>();
         private Path workingDirectory;
         private Path javaExecutable;
+        private List<Path> classPath;
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
@@ -383,6 +505,15 @@ public final class ProcessPool implements AutoCloseable {
         /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
         public Builder javaExecutable(Path java) {
             this.javaExecutable = Objects.requireNonNull(java, "java");
+            return this;
+        }
+
+        /**
+         * The class path of every worker (jars and class folders). Default: this JVM's own
+         * {@code java.class.path}. procpool's worker launcher is always added in front.
+         */
+        public Builder classPath(List<Path> entries) {
+            this.classPath = List.copyOf(entries);
             return this;
         }
 
@@ -439,7 +570,7 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
                     taskTimeout, retries);
         }
     }

@@ -13,13 +13,17 @@ import java.util.concurrent.TimeUnit;
 final class ThreadBackend implements Backend {
     private final Scheduler scheduler;
     private final List<Thread> threads = new ArrayList<>();
+    /** The job each thread is running a task of, by thread index; for cancel(true). */
+    private final Job[] running;
     private final long startedNanos = System.nanoTime();
     private volatile boolean stopping;
 
     ThreadBackend(int workers, Scheduler scheduler) {
         this.scheduler = scheduler;
+        this.running = new Job[workers];
         for (int i = 0; i < workers; i++) {
-            Thread thread = new Thread(this::runChunks, "procpool-thread-" + (i + 1));
+            int slot = i;
+            Thread thread = new Thread(() -> runChunks(slot), "procpool-thread-" + (i + 1));
             thread.setDaemon(true);
             threads.add(thread);
             thread.start();
@@ -31,16 +35,43 @@ final class ThreadBackend implements Backend {
         return PoolMode.THREADS;
     }
 
-    private void runChunks() {
-        try {
-            while (!stopping) {
-                Chunk chunk = scheduler.poll(100, TimeUnit.MILLISECONDS);
-                if (chunk != null) {
+    private void runChunks(int slot) {
+        while (!stopping) {
+            Chunk chunk;
+            try {
+                chunk = scheduler.awaitWork(100, TimeUnit.MILLISECONDS) ? scheduler.pollNow() : null;
+            } catch (InterruptedException e) {
+                continue; // a cancel(true) that came late, or terminate(): the loop condition decides
+            }
+            if (chunk != null) {
+                synchronized (running) {
+                    running[slot] = chunk.job();
+                }
+                try {
                     run(chunk);
+                } finally {
+                    synchronized (running) {
+                        running[slot] = null;
+                    }
+                    Thread.interrupted(); // an interrupt meant for this chunk must not hit the next
                 }
             }
-        } catch (InterruptedException e) {
-            // terminate()
+        }
+    }
+
+    @Override
+    public void dispatch() {
+        scheduler.poke();
+    }
+
+    @Override
+    public void interruptRunning(Job job) {
+        synchronized (running) {
+            for (int i = 0; i < running.length; i++) {
+                if (running[i] == job) {
+                    threads.get(i).interrupt();
+                }
+            }
         }
     }
 

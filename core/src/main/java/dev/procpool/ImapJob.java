@@ -1,0 +1,302 @@
+package dev.procpool;
+
+import java.lang.ref.Cleaner;
+import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * A lazy call ({@code imap}, {@code imapUnordered}): a feeder thread reads the input iterator into
+ * chunks, never more than a window of inputs ahead of what the consumer has taken, so neither the
+ * inputs nor the results pile up, whatever the consumer's pace.
+ */
+final class ImapJob extends Job {
+    private static final Cleaner CLEANER = Cleaner.create();
+    /** With no chunk size given and no size known, chunks aim at about this much work each. */
+    private static final long TARGET_CHUNK_NANOS = 20_000_000;
+    private static final int MAX_ADAPTIVE_CHUNK = 4096;
+    /** Inputs in the pipeline per worker, in chunks: two in flight, one ready, one answered. */
+    private static final int CHUNKS_PER_WORKER = 4;
+
+    private record Outcome(long index, Object value, ProcessPoolException failure) {}
+
+    private final Iterator<?> source;
+    private final boolean ordered;
+    private final int fixedChunkSize;
+    private final int workers;
+    private final Runnable dispatch;
+    private final CompletableFuture<Void> completion = new CompletableFuture<>();
+    private final long startNanos = System.nanoTime();
+
+    // Guarded by this.
+    private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
+    private final Map<Long, Outcome> orderedResults = new HashMap<>();
+    private final ArrayDeque<Outcome> unorderedResults = new ArrayDeque<>();
+    private long fetched;
+    private long answered;
+    private long consumed;
+    private boolean sourceDone;
+    private Throwable sourceFailure;
+    private boolean sourceFailureReported;
+    private boolean cancelled;
+    private Thread feeder;
+
+    ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Runnable dispatch,
+            PoolCounters counters, FunctionCache functions) {
+        super(function, counters, functions);
+        this.source = source;
+        this.ordered = ordered;
+        this.fixedChunkSize = chunkSize;
+        this.workers = workers;
+        this.dispatch = dispatch;
+    }
+
+    /** Starts the feeder and returns the consumer's view; the view's disposal cancels the job. */
+    ResultIterator<Object> start() {
+        Thread thread = new Thread(this::feed, "procpool-imap-feeder-" + id);
+        thread.setDaemon(true);
+        synchronized (this) {
+            feeder = thread;
+        }
+        thread.start();
+        Results results = new Results(this);
+        CLEANER.register(results, this::cancel);
+        return results;
+    }
+
+    private int chunkSize() {
+        if (fixedChunkSize > 0) {
+            return fixedChunkSize;
+        }
+        synchronized (this) {
+            if (answered == 0) {
+                return 1;
+            }
+            long perInputNanos = Math.max(1, (System.nanoTime() - startNanos) * workers / answered);
+            return (int) Math.max(1, Math.min(MAX_ADAPTIVE_CHUNK, TARGET_CHUNK_NANOS / perInputNanos));
+        }
+    }
+
+    private void feed() {
+        try {
+            while (true) {
+                int size = chunkSize();
+                long window = (long) size * workers * CHUNKS_PER_WORKER;
+                synchronized (this) {
+                    while (!cancelled && fetched - consumed + size > window) {
+                        wait();
+                    }
+                    if (cancelled) {
+                        return;
+                    }
+                }
+                long first;
+                synchronized (this) {
+                    first = fetched;
+                }
+                long[] indices = new long[size];
+                Object[] inputs = new Object[size];
+                int n = 0;
+                while (n < size && source.hasNext()) {
+                    indices[n] = first + n;
+                    inputs[n++] = source.next();
+                }
+                if (n > 0) {
+                    Chunk chunk = n == size ? new Chunk(this, indices, inputs) : new Chunk(this, indices, inputs).head(n);
+                    synchronized (this) {
+                        ready.addLast(chunk);
+                        fetched += n;
+                    }
+                    dispatch.run();
+                }
+                if (n < size) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            return; // cancelled
+        } catch (Throwable failure) {
+            synchronized (this) {
+                sourceFailure = failure;
+            }
+        }
+        synchronized (this) {
+            sourceDone = true;
+            notifyAll();
+            maybeComplete();
+        }
+        dispatch.run();
+    }
+
+    @Override
+    synchronized Chunk nextChunk() {
+        return cancelled ? null : ready.pollFirst();
+    }
+
+    @Override
+    synchronized boolean hasChunk() {
+        return !cancelled && !ready.isEmpty();
+    }
+
+    @Override
+    synchronized boolean exhausted() {
+        return cancelled || sourceDone && ready.isEmpty();
+    }
+
+    @Override
+    synchronized void succeeded(long index, Object value) {
+        countSuccess();
+        arrive(new Outcome(index, value, null));
+    }
+
+    @Override
+    synchronized void failed(long index, ProcessPoolException failure) {
+        countFailure(failure);
+        arrive(new Outcome(index, null, failure));
+    }
+
+    private void arrive(Outcome outcome) {
+        if (cancelled) {
+            return;
+        }
+        answered++;
+        if (ordered) {
+            orderedResults.put(outcome.index, outcome);
+        } else {
+            unorderedResults.addLast(outcome);
+        }
+        notifyAll();
+    }
+
+    @Override
+    void failAll(ProcessPoolException failure) {
+        synchronized (this) {
+            if (cancelled || completion.isDone()) {
+                return;
+            }
+            sourceFailure = failure;
+            sourceDone = true;
+            cancelled = true; // nothing more runs; the consumer sees what arrived, then the failure
+            ready.clear();
+            if (feeder != null) {
+                feeder.interrupt();
+            }
+            notifyAll();
+        }
+        completion.complete(null);
+    }
+
+    void cancel() {
+        synchronized (this) {
+            if (cancelled) {
+                return;
+            }
+            cancelled = true;
+            ready.clear();
+            orderedResults.clear();
+            unorderedResults.clear();
+            if (feeder != null) {
+                feeder.interrupt();
+            }
+            notifyAll();
+        }
+        completion.complete(null);
+    }
+
+    private void maybeComplete() {
+        if (sourceDone && consumed == fetched && (sourceFailure == null || sourceFailureReported)) {
+            completion.complete(null);
+        }
+    }
+
+    @Override
+    CompletableFuture<?> completion() {
+        return completion;
+    }
+
+    @Override
+    boolean isFinished() {
+        return completion.isDone();
+    }
+
+    /** Blocks until the next outcome is in; null when there is none left. */
+    private synchronized Outcome take() throws InterruptedException {
+        while (true) {
+            Outcome next = ordered ? orderedResults.remove(consumed) : unorderedResults.pollFirst();
+            if (next != null) {
+                consumed++;
+                notifyAll(); // the feeder may have room now
+                maybeComplete();
+                return next;
+            }
+            boolean allAnswered = sourceDone && consumed == fetched;
+            if (cancelled || allAnswered) {
+                if (sourceFailure != null && !sourceFailureReported) {
+                    sourceFailureReported = true;
+                    maybeComplete();
+                    Throwable failure = sourceFailure;
+                    return new Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
+                            : new ProcessPoolException("the input iterator threw: " + failure, failure));
+                }
+                return null;
+            }
+            wait();
+        }
+    }
+
+    /** The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. */
+    private static final class Results implements ResultIterator<Object> {
+        private final ImapJob job;
+        private Outcome next;
+        private boolean finished;
+
+        Results(ImapJob job) {
+            this.job = job;
+        }
+
+        @Override
+        public boolean hasNext() {
+            if (next != null) {
+                return true;
+            }
+            if (finished) {
+                return false;
+            }
+            try {
+                next = job.take();
+            } catch (InterruptedException e) {
+                job.cancel();
+                finished = true;
+                Thread.currentThread().interrupt();
+                throw new ProcessPoolException("interrupted while waiting for results; the call was cancelled", e);
+            }
+            if (next == null) {
+                finished = true;
+            }
+            return next != null;
+        }
+
+        @Override
+        public Object next() {
+            if (!hasNext()) {
+                throw new NoSuchElementException();
+            }
+            Outcome outcome = next;
+            next = null;
+            if (outcome.failure != null) {
+                throw ProcessPool.rethrowHere(outcome.failure);
+            }
+            return outcome.value;
+        }
+
+        @Override
+        public void close() {
+            finished = true;
+            next = null;
+            job.cancel();
+        }
+    }
+}
