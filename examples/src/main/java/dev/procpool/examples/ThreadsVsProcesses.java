@@ -21,7 +21,7 @@ import java.util.stream.IntStream;
 public final class ThreadsVsProcesses {
     private ThreadsVsProcesses() {}
 
-    /** SHA-256 applied 50,000 times to a seed: CPU-bound and the same on every JVM. */
+    /** SHA-256 applied 30,000 times to a seed: CPU-bound and the same on every JVM. */
     static String hashChain(int seed) {
         MessageDigest sha;
         try {
@@ -30,7 +30,7 @@ public final class ThreadsVsProcesses {
             throw new IllegalStateException(e);
         }
         byte[] value = ("seed-" + seed).getBytes(StandardCharsets.UTF_8);
-        for (int i = 0; i < 50_000; i++) {
+        for (int i = 0; i < 30_000; i++) {
             value = sha.digest(value);
         }
         return HexFormat.of().formatHex(value, 0, 6);
