@@ -60,11 +60,13 @@ public final class ProcessPool implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
     private final Backend backend;
+    private final ProgressReporter progress;
     private volatile ProcessPoolException broken;
     private State state = State.OPEN;
 
     private ProcessPool(Builder builder) {
         this.settings = builder.settings();
+        this.progress = builder.progress == null ? null : new ProgressReporter(builder.progress);
         Scheduler chosenScheduler = new Scheduler();
         Backend chosen;
         switch (builder.mode) {
@@ -300,11 +302,20 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
+        if (progress != null) {
+            progress.watch(job);
+        }
         scheduler.add(job);
         dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
+        }
+    }
+
+    private void stopProgress() {
+        if (progress != null) {
+            progress.stop();
         }
     }
 
@@ -399,6 +410,7 @@ public final class ProcessPool implements AutoCloseable {
                 }
             }
             backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
+            stopProgress();
             synchronized (this) {
                 if (state == State.CLOSING) {
                     state = State.CLOSED;
@@ -449,6 +461,7 @@ public final class ProcessPool implements AutoCloseable {
             job.failAll(reason);
         }
         backend.terminate();
+        stopProgress();
         closed.complete(null);
     }
 
@@ -470,6 +483,7 @@ public final class ProcessPool implements AutoCloseable {
         private Duration taskTimeout;
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
+        private ProgressListener progress;
 
         private Builder() {}
 
@@ -554,6 +568,16 @@ public final class ProcessPool implements AutoCloseable {
                 throw new IllegalArgumentException("retries must be >= 0, got " + retries);
             }
             this.retries = retries;
+            return this;
+        }
+
+        /**
+         * Reports the progress of every call with more than one input to {@code listener}, a few
+         * times per second and once at its end; {@link ProgressListener#console()} draws a live line
+         * on stderr. Default: none.
+         */
+        public Builder progress(ProgressListener listener) {
+            this.progress = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
