@@ -1,6 +1,7 @@
 package dev.procpool.examples;
 
 import dev.procpool.ProcessPool;
+import dev.procpool.ProgressListener;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
@@ -55,9 +56,10 @@ public final class PrimeCount {
                 howMany, limits.get(0), largest);
 
         boolean same;
-        try (ProcessPool pool = ProcessPool.builder().build()) {
+        // progress: a live "done/total, rate, ETA" line on stderr while the map runs
+        try (ProcessPool pool = ProcessPool.builder().progress(ProgressListener.console()).build()) {
             long t0 = System.nanoTime();
-            pool.map(n -> n, List.of(1, 2)); // wait for the worker JVMs to be up, so that the map below times only work
+            awaitWorkersReady(pool); // so that the map below times only the work
             long startMillis = millisSince(t0);
 
             long t1 = System.nanoTime();
@@ -90,6 +92,19 @@ public final class PrimeCount {
         } // close(): the workers stop, the pool waits for them
         if (!same) {
             System.exit(1);
+        }
+    }
+
+    /** Waits (at most 30 s) until every worker JVM of the pool is up. */
+    private static void awaitWorkersReady(ProcessPool pool) {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (pool.stats().workers().size() < pool.workers() && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
         }
     }
 
