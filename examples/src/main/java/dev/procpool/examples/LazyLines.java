@@ -30,7 +30,7 @@ public final class LazyLines {
     }
 
     public static void main(String[] args) throws IOException {
-        int lineCount = args.length > 0 ? Integer.parseInt(args[0]) : 1_000_000;
+        int lineCount = args.length > 0 ? Integer.parseInt(args[0]) : 500_000;
         Path file = Files.createTempFile("procpool-lines", ".txt");
         try {
             long expectedWords = 0;
