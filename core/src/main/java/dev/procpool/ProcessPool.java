@@ -70,7 +70,7 @@ public final class ProcessPool implements AutoCloseable {
         Scheduler chosenScheduler = new Scheduler();
         Backend chosen;
         switch (builder.mode) {
-            case THREADS -> chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
+            case THREADS -> chosen = new ThreadBackend(settings, chosenScheduler, this::breakPool);
             case PROCESSES -> chosen = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
             default -> {
                 ProcessBackend processes = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
@@ -83,7 +83,7 @@ public final class ProcessPool implements AutoCloseable {
                             reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
                     broken = null;
                     chosenScheduler = new Scheduler();
-                    chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
+                    chosen = new ThreadBackend(settings, chosenScheduler, this::breakPool);
                 }
             }
         }
