@@ -50,6 +50,13 @@ final class WorkerProcess {
     private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
     /** Chunks sent but not answered; two keep the pipe busy while the worker computes. */
     static final int MAX_CHUNKS_IN_FLIGHT = 2;
+    /**
+     * When tasks take less than this each, a pipe round trip costs more than a chunk of them: the
+     * worker may then hold more small chunks, so it never waits for the parent between them.
+     */
+    private static final long FAST_TASK_NANOS = 50_000;
+    private static final int FAST_MAX_CHUNKS = 32;
+    private static final int FAST_MAX_TASKS = 64;
     private static final long EXIT_WAIT_MILLIS = 3_000;
 
     enum State { STARTING, READY, STOPPING, DEAD }
@@ -96,6 +103,11 @@ final class WorkerProcess {
     // Guarded by this.
     private State state = State.STARTING;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private int tasksInFlight;
+    /** Time per task while busy, smoothed; starts slow so that nothing piles up before it is known. */
+    private double nanosPerTask = Double.MAX_VALUE;
+    private long lastCompletionNanos;
+    private boolean busyAtLastCompletion;
     private long tasksSent;
     private long timedOutSequence = -1;
     private boolean shutdownRequested;
@@ -370,8 +382,10 @@ final class WorkerProcess {
                 throw new FrameChannel.CorruptFrameException("bad result status " + status);
             }
             synchronized (this) {
+                tasksInFlight--;
                 if (++head.answered[0] == chunk.size()) {
                     inFlight.removeFirst();
+                    learnTaskTime(chunk.size());
                     roomMade = true;
                     notifyAll();
                 }
@@ -380,6 +394,17 @@ final class WorkerProcess {
         if (roomMade) {
             fill(false);
         }
+    }
+
+    /** Guarded by this: the time between completions while the worker had more to do is its pace. */
+    private void learnTaskTime(int tasks) {
+        long now = System.nanoTime();
+        if (busyAtLastCompletion) {
+            double sample = (double) (now - lastCompletionNanos) / tasks;
+            nanosPerTask = nanosPerTask == Double.MAX_VALUE ? sample : 0.7 * nanosPerTask + 0.3 * sample;
+        }
+        lastCompletionNanos = now;
+        busyAtLastCompletion = !inFlight.isEmpty();
     }
 
     private static void readValue(Kryo kryo, Input in, Job job, long index) {
@@ -580,7 +605,7 @@ final class WorkerProcess {
             while (true) {
                 boolean stopping;
                 synchronized (this) {
-                    while (state == State.READY && (inFlight.size() >= MAX_CHUNKS_IN_FLIGHT
+                    while (state == State.READY && (!hasRoom(MAX_CHUNKS_IN_FLIGHT)
                             || stopWhenDrained() && !inFlight.isEmpty())) {
                         wait();
                     }
@@ -596,6 +621,15 @@ final class WorkerProcess {
         } catch (InterruptedException e) {
             // the worker died or the pool is stopping
         }
+    }
+
+    /** Guarded by this: room for another chunk, {@code chunks} of them, or more small ones for fast tasks. */
+    private boolean hasRoom(int chunks) {
+        if (inFlight.size() < chunks) {
+            return true;
+        }
+        return chunks == MAX_CHUNKS_IN_FLIGHT && nanosPerTask < FAST_TASK_NANOS && inFlight.size() < FAST_MAX_CHUNKS
+                && tasksInFlight < FAST_MAX_TASKS;
     }
 
     /** Guarded by this. */
@@ -624,7 +658,7 @@ final class WorkerProcess {
             while (true) {
                 long budget;
                 synchronized (this) {
-                    if (state != State.READY || inFlight.size() >= upTo) {
+                    if (state != State.READY || !hasRoom(upTo)) {
                         return;
                     }
                     budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
@@ -686,6 +720,7 @@ final class WorkerProcess {
                 return;
             }
             inFlight.addLast(new InFlight(chunk, nextSequence, new int[1]));
+            tasksInFlight += chunk.size();
             tasksSent += chunk.size();
         }
         nextSequence += chunk.size();
