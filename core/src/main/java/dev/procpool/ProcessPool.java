@@ -60,15 +60,17 @@ public final class ProcessPool implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
     private final Backend backend;
+    private final ProgressReporter progress;
     private volatile ProcessPoolException broken;
     private State state = State.OPEN;
 
     private ProcessPool(Builder builder) {
         this.settings = builder.settings();
+        this.progress = builder.progress == null ? null : new ProgressReporter(builder.progress);
         Scheduler chosenScheduler = new Scheduler();
         Backend chosen;
         switch (builder.mode) {
-            case THREADS -> chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+            case THREADS -> chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
             case PROCESSES -> chosen = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
             default -> {
                 ProcessBackend processes = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
@@ -81,7 +83,7 @@ public final class ProcessPool implements AutoCloseable {
                             reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
                     broken = null;
                     chosenScheduler = new Scheduler();
-                    chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+                    chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
                 }
             }
         }
@@ -300,11 +302,20 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
+        if (progress != null) {
+            progress.watch(job);
+        }
         scheduler.add(job);
         dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
+        }
+    }
+
+    private void stopProgress() {
+        if (progress != null) {
+            progress.stop();
         }
     }
 
@@ -399,6 +410,7 @@ public final class ProcessPool implements AutoCloseable {
                 }
             }
             backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
+            stopProgress();
             synchronized (this) {
                 if (state == State.CLOSING) {
                     state = State.CLOSED;
@@ -449,6 +461,7 @@ public final class ProcessPool implements AutoCloseable {
             job.failAll(reason);
         }
         backend.terminate();
+        stopProgress();
         closed.complete(null);
     }
 
@@ -464,11 +477,13 @@ public final class ProcessPool implements AutoCloseable {
         private final Map<String, String> environment = new java.util.LinkedHashMap<>();
         private Path workingDirectory;
         private Path javaExecutable;
+        private List<Path> classPath;
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
+        private ProgressListener progress;
 
         private Builder() {}
 
@@ -504,6 +519,15 @@ public final class ProcessPool implements AutoCloseable {
         /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
         public Builder javaExecutable(Path java) {
             this.javaExecutable = Objects.requireNonNull(java, "java");
+            return this;
+        }
+
+        /**
+         * The class path of every worker (jars and class folders). Default: this JVM's own
+         * {@code java.class.path}. procpool's worker launcher is always added in front.
+         */
+        public Builder classPath(List<Path> entries) {
+            this.classPath = List.copyOf(entries);
             return this;
         }
 
@@ -547,6 +571,16 @@ public final class ProcessPool implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Reports the progress of every call with more than one input to {@code listener}, a few
+         * times per second and once at its end; {@link ProgressListener#console()} draws a live line
+         * on stderr. Default: none.
+         */
+        public Builder progress(ProgressListener listener) {
+            this.progress = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
         /** Where tasks run. Default: {@link PoolMode#PROCESSES}. */
         public Builder mode(PoolMode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
@@ -560,7 +594,7 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
                     taskTimeout, retries);
         }
     }

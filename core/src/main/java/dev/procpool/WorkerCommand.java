@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -29,32 +30,73 @@ final class WorkerCommand {
 
     private WorkerCommand() {}
 
-    static CommandLine build(WorkerSettings settings, int workerId, Path slotFile) {
+    static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
         CommandLine command = new CommandLine(settings.javaExecutable().toFile());
         for (String option : FIXED_OPTIONS) {
             command.addArgument(option, false);
         }
-        for (String option : settings.jvmOptions()) {
+        for (String option : extraOptions) {
             command.addArgument(option, false);
         }
+        for (String option : settings.jvmOptions()) {
+            command.addArgument(logToStderr(option), false);
+        }
         command.addArgument("-cp", false);
-        command.addArgument(classPath(), false);
+        command.addArgument(classPath(settings.classPath()), false);
         command.addArgument(WorkerMain.class.getName(), false);
         command.addArgument(Integer.toString(workerId), false);
         command.addArgument(slotFile.toString(), false);
         return command;
     }
 
-    /** The worker-launcher's own location first, then the caller's class path. */
-    static String classPath() {
+    /**
+     * JVM logging that would go to stdout goes to stderr instead: fd 1 is the frame channel, and a
+     * {@code -Xlog:gc} or {@code -verbose:gc} there would read as a corrupt frame. Other options pass
+     * unchanged.
+     */
+    static String logToStderr(String option) {
+        if (option.startsWith("-verbose:")) {
+            return "-Xlog:" + option.substring("-verbose:".length()) + ":stderr";
+        }
+        if (option.equals("-XX:+PrintGC")) {
+            return "-Xlog:gc:stderr";
+        }
+        if (option.equals("-XX:+PrintGCDetails")) {
+            return "-Xlog:gc*:stderr";
+        }
+        if (!option.equals("-Xlog") && !option.startsWith("-Xlog:")) {
+            return option;
+        }
+        if (option.equals("-Xlog:disable") || option.startsWith("-Xlog:help")) {
+            return option;
+        }
+        // -Xlog[:what[:output[:decorators[:output-options]]]]; no output, or stdout, means fd 1
+        String[] parts = (option.equals("-Xlog") ? "-Xlog:all=info" : option).split(":", -1);
+        if (parts.length < 3 || parts[2].isEmpty() || parts[2].equals("stdout")) {
+            String[] fixed = Arrays.copyOf(parts, Math.max(3, parts.length));
+            fixed[2] = "stderr";
+            return String.join(":", fixed);
+        }
+        return option;
+    }
+
+    /**
+     * The worker-launcher's own location first, then the given entries, or by default the caller's
+     * class path.
+     */
+    static String classPath(List<Path> given) {
         Set<String> entries = new LinkedHashSet<>();
         String launcher = locationOf(WorkerMain.class);
         if (launcher != null) {
             entries.add(launcher);
         }
-        for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
-            if (!entry.isEmpty()) {
-                entries.add(entry);
+        if (given != null) {
+            given.forEach(p -> entries.add(p.toString()));
+        } else {
+            for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+                if (!entry.isEmpty()) {
+                    entries.add(entry);
+                }
             }
         }
         return String.join(File.pathSeparator, entries);
