@@ -17,7 +17,6 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -32,9 +31,6 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.jar.Attributes;
-import java.util.jar.JarOutputStream;
-import java.util.jar.Manifest;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -50,8 +46,8 @@ final class MemberService {
 
     private final Path jarDirectory;
     private final Path uploadDirectory;
-    private final Path sessionDirectory;
-    private final Path agentJar;
+    private final List<Path> ownClassPath = Arrays.stream(System.getProperty("java.class.path", "").split(File.pathSeparator))
+            .filter(e -> !e.isEmpty()).map(Path::of).toList();
     private final Set<String> ownJars;
     private final int defaultWorkers;
     private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
@@ -61,8 +57,6 @@ final class MemberService {
     MemberService(Path cacheDirectory, int defaultWorkers) throws IOException {
         this.jarDirectory = Files.createDirectories(cacheDirectory.resolve("jars"));
         this.uploadDirectory = Files.createDirectories(cacheDirectory.resolve("uploads"));
-        this.sessionDirectory = Files.createDirectories(cacheDirectory.resolve("sessions"));
-        this.agentJar = writeAgentJar(cacheDirectory.resolve("procpool-classpath-agent.jar"));
         this.ownJars = ownJarHashes();
         this.defaultWorkers = defaultWorkers;
     }
@@ -138,12 +132,10 @@ final class MemberService {
         ProcessPool.Builder builder = ProcessPool.builder().mode(PoolMode.PROCESSES)
                 .workers(settings.workersPerMember() > 0 ? settings.workersPerMember() : defaultWorkers)
                 .environment(MEMBER_ENV, name);
-        if (!shipped.isEmpty()) {
-            Path list = sessionDirectory.resolve(id + ".classpath");
-            List<String> lines = shipped.stream().map(Path::toString).toList();
-            Files.write(list, lines, StandardCharsets.UTF_8);
-            builder.jvmOptions("-javaagent:" + agentJar + "=" + list);
-        }
+        // Workers: the member's own class path, then the shipped jars (the member's copies win, as in the loader).
+        List<Path> classPath = new ArrayList<>(ownClassPath);
+        classPath.addAll(shipped);
+        builder.classPath(classPath);
         settings.jvmOptions().forEach(builder::jvmOptions);
         settings.environment().forEach(builder::environment);
         if (settings.maxTasksPerWorker() > 0) {
@@ -205,11 +197,6 @@ final class MemberService {
                     session.loader.close();
                 } catch (IOException ignored) {
                     // nothing held open that matters
-                }
-                try {
-                    Files.deleteIfExists(sessionDirectory.resolve(session.id + ".classpath"));
-                } catch (IOException ignored) {
-                    // a stale list file is harmless
                 }
             }
         }, "procpool-session-close");
@@ -385,16 +372,4 @@ final class MemberService {
         return hashes;
     }
 
-    /** A jar holding only a manifest: its agent class is found on the worker's class path (the member's). */
-    private static Path writeAgentJar(Path target) throws IOException {
-        Manifest manifest = new Manifest();
-        manifest.getMainAttributes().put(Attributes.Name.MANIFEST_VERSION, "1.0");
-        manifest.getMainAttributes().putValue("Premain-Class", ClassPathAgent.class.getName());
-        Path temp = Files.createTempFile(target.getParent(), "agent", ".tmp");
-        try (JarOutputStream jar = new JarOutputStream(Files.newOutputStream(temp), manifest)) {
-            jar.flush();
-        }
-        Files.move(temp, target, StandardCopyOption.REPLACE_EXISTING);
-        return target;
-    }
 }

@@ -130,7 +130,7 @@ final class Wire {
 
     /**
      * What a member hands its local pool: the user's function still as the client's Kryo bytes. It is
-     * read in the worker JVM (where the shipped jars are on the system class path), once per worker
+     * read in the worker JVM (whose class path holds the shipped jars), once per worker
      * per call, and each input and result crosses the member as bytes. The member never re-serializes
      * user lambdas: Kryo's closure serializer looks their capturing class up with its own class loader,
      * which cannot see the member's per-session class loader.
