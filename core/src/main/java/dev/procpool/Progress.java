@@ -15,13 +15,21 @@ import java.util.Optional;
  */
 public record Progress(long callId, long done, long total, long failed, Duration elapsed, boolean finished) {
 
-    /** Inputs answered per second since the call started. */
+    /**
+     * The rate so far.
+     *
+     * @return inputs answered per second since the call started
+     */
     public double ratePerSecond() {
         double seconds = elapsed.toNanos() / 1e9;
         return seconds > 0 ? done / seconds : 0;
     }
 
-    /** Estimated time left at the rate so far; empty when the total or the rate is unknown. */
+    /**
+     * The time left at the rate so far.
+     *
+     * @return the estimate, or empty when the total or the rate is unknown
+     */
     public Optional<Duration> eta() {
         double rate = ratePerSecond();
         if (total < 0 || rate <= 0) {

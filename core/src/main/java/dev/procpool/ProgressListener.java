@@ -12,17 +12,29 @@ import java.util.Locale;
  */
 @FunctionalInterface
 public interface ProgressListener {
+    /**
+     * Receives one report.
+     *
+     * @param progress the call's progress so far
+     */
     void onProgress(Progress progress);
 
     /**
      * A live progress line on the terminal's stderr, rewritten in place: done/total, percent, failures,
      * rate and ETA; it ends with a newline when the call finishes. Nothing goes to stdout.
+     *
+     * @return a listener that draws on {@code System.err}
      */
     static ProgressListener console() {
         return console(System.err);
     }
 
-    /** As {@link #console()}, on the given stream. */
+    /**
+     * As {@link #console()}, on the given stream.
+     *
+     * @param out where to draw the line
+     * @return a listener that draws on {@code out}
+     */
     static ProgressListener console(PrintStream out) {
         return progress -> {
             StringBuilder line = new StringBuilder("\r");

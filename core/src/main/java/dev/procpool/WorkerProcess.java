@@ -249,6 +249,10 @@ final class WorkerProcess {
         return true;
     }
 
+    synchronized boolean isStartingLongerThan(long nowNanos, Duration limit) {
+        return state == State.STARTING && !shutdownRequested && nowNanos - startedNanos > limit.toNanos();
+    }
+
     /**
      * Called by the timeout watch: kills the worker when one task has been running longer than the
      * limit. The running task is read from the shared slot; the clock starts when the watch first

@@ -86,4 +86,17 @@ class LifecycleTest {
         }
         assertNoWorkersLeft();
     }
+
+    @Test
+    void aHangingInitializerBreaksThePoolAfterTheStartTimeoutInsteadOfLeavingCallsWaiting() throws Exception {
+        long started = System.nanoTime();
+        try (ProcessPool pool = ProcessPool.builder().workers(1).startTimeout(java.time.Duration.ofSeconds(3))
+                .initializer(() -> PoolTestSupport.pause(120_000)).build()) {
+            assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1)))
+                    .isInstanceOf(ProcessPoolException.class)
+                    .hasMessageContaining("did not become ready within PT3S");
+        }
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).isLessThan(20);
+        assertNoWorkersLeft();
+    }
 }
