@@ -26,6 +26,36 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p><b>Blocking calls</b> ({@code Pool.map}, {@code starmap}, {@code apply}) return the results in
+ * input order:
+ * <pre>{@code
+ * List<Integer> lengths = pool.map(String::length, words);
+ * List<String> padded  = pool.starmap((w, n) -> w.repeat(n), List.of(Map.entry("ab", 2), Map.entry("c", 3)));
+ * int one              = pool.apply(String::length, "hello");
+ * }</pre>
+ *
+ * <p><b>Lazy calls</b> ({@code Pool.imap}, {@code imap_unordered}) read their input a few chunks ahead
+ * and stream the results; close the iterator to cancel the rest:
+ * <pre>{@code
+ * try (ResultIterator<Long> sizes = pool.imap(path -> Files.size(Path.of(path)), lines, 100)) {
+ *     while (sizes.hasNext()) total += sizes.next();
+ * }
+ * }</pre>
+ *
+ * <p><b>Asynchronous calls</b> ({@code Pool.apply_async}, {@code map_async}) return
+ * {@link CompletableFuture}s; {@code cancel(true)} stops a running task by killing its worker:
+ * <pre>{@code
+ * CompletableFuture<Report> report = pool.submit(() -> buildReport(day));
+ * CompletableFuture<List<Long>> all = pool.mapAsync(x -> x * x, inputs);
+ * report.get(30, TimeUnit.SECONDS);
+ * }</pre>
+ *
+ * <p><b>Where an {@code ExecutorService} is expected</b>, {@link #asExecutorService()} adapts the pool:
+ * <pre>{@code
+ * ExecutorService executor = pool.asExecutorService();
+ * List<Future<Integer>> futures = executor.invokeAll(List.of((SerializableCallable<Integer>) () -> 1));
+ * }</pre>
+ *
  * <p><b>Threads.</b> A pool is safe to use from many threads at once; calls are queued in the order
  * they arrive and share the workers.
  *
