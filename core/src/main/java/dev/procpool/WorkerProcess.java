@@ -452,7 +452,9 @@ final class WorkerProcess {
         boolean wasReady;
         boolean expected;
         boolean recycled;
+        boolean cancelKill;
         synchronized (this) {
+            cancelKill = killedToCancel;
             wasReady = state != State.STARTING;
             recycled = !shutdownRequested && state == State.STOPPING && inFlight.isEmpty() && corruption == null;
             expected = shutdownRequested || recycled || killedToCancel;
@@ -473,7 +475,7 @@ final class WorkerProcess {
         } else {
             log.debug("worker-{} (pid {}) exited: {}", id, pid(), reason);
         }
-        settleTasks(held, exitCode, reason, timedOut);
+        settleTasks(held, exitCode, reason, timedOut, cancelKill);
         listener.onExit(new Exit(this, wasReady, !expected, recycled, exitCode, reason, stderr.lastLines()));
     }
 
@@ -494,24 +496,27 @@ final class WorkerProcess {
         }
     }
 
-    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut) {
+    /**
+     * Decides the fate of every task the dead worker held without an answer. The one running at the
+     * death (from the slot) timed out, or crashed the worker (retried or failed), unless the pool killed
+     * the worker for another reason (a cancel, or a timeout that ended just before the kill): then it
+     * runs again like the others, which never started or lost only their unsent results.
+     */
+    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut, boolean killedToCancel) {
         if (held.isEmpty()) {
             return;
         }
         long running = slot.get();
-        boolean blamedSomeone = false;
+        boolean diedInATask = false;
         for (InFlight f : held) {
-            Chunk chunk = f.chunk;
-            int from = f.answered[0];
-            for (int position = from; position < chunk.size(); position++) {
-                long sequence = f.firstSequence + position;
-                if (sequence == running) {
-                    blamedSomeone = true;
-                }
-            }
+            long position = running - f.firstSequence;
+            diedInATask |= position >= f.answered[0] && position < f.chunk.size();
         }
-        boolean blameFirst = !blamedSomeone; // died outside a task (e.g. reading an input): bound the retries
-        List<Long> requeueIndices = new ArrayList<>();
+        boolean killedByThePool = killedToCancel || timedOut >= 0;
+        // Died between tasks (e.g. reading an input that exhausts memory): blame the next one, so that a
+        // poison input cannot kill worker after worker forever.
+        boolean blameNext = !diedInATask && !killedByThePool;
+        List<Long> retried = new ArrayList<>();
         for (InFlight f : held) {
             Chunk chunk = f.chunk;
             Job job = chunk.job();
@@ -519,19 +524,19 @@ final class WorkerProcess {
             for (int position = f.answered[0]; position < chunk.size(); position++) {
                 long sequence = f.firstSequence + position;
                 long index = chunk.indices()[position];
-                boolean blamed = sequence == running || blameFirst;
-                blameFirst = false;
+                boolean culprit = sequence == running || blameNext;
+                blameNext = false;
                 if (job.isFinished()) {
                     continue;
                 }
-                if (!blamed) {
-                    keep.add(position);
-                } else if (sequence == timedOut) {
+                if (culprit && sequence == timedOut) {
                     job.failed(index, new TaskTimeoutException(index, settings.taskTimeout()));
+                } else if (!culprit || killedByThePool) {
+                    keep.add(position);
                 } else if (job.recordCrash(index) <= settings.retries()) {
                     job.counters.retried.incrementAndGet();
                     keep.add(position);
-                    requeueIndices.add(index);
+                    retried.add(index);
                 } else {
                     job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid()
                             + ") died while running the task for input " + index + ": " + reason + stderrSuffix(),
@@ -548,8 +553,8 @@ final class WorkerProcess {
                 scheduler.requeue(new Chunk(job, indices, inputs));
             }
         }
-        if (!requeueIndices.isEmpty()) {
-            log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, requeueIndices);
+        if (!retried.isEmpty()) {
+            log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, retried);
         }
     }
 
