@@ -23,8 +23,4 @@ record Chunk(Job job, long[] indices, Object[] inputs) {
         System.arraycopy(inputs, 0, in, 0, count);
         return new Chunk(job, i, in);
     }
-
-    static Chunk single(Job job, long index, Object input) {
-        return new Chunk(job, new long[] {index}, new Object[] {input});
-    }
 }

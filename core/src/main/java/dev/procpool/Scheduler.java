@@ -119,18 +119,6 @@ final class Scheduler {
         return null;
     }
 
-    /** True when no chunk waits to be pulled (in-flight work is the workers' to track). */
-    boolean isEmpty() {
-        lock.lock();
-        try {
-            requeued.removeIf(c -> c.job().isFinished());
-            jobs.removeIf(Job::exhausted);
-            return requeued.isEmpty() && jobs.isEmpty();
-        } finally {
-            lock.unlock();
-        }
-    }
-
     /** Stops handing out chunks and wakes every waiting worker. */
     void close() {
         lock.lock();
