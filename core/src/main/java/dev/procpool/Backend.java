@@ -10,6 +10,9 @@ interface Backend {
     /** Kills every worker now; returns without waiting for more than a short, bounded time. */
     void terminate();
 
+    /** Hands queued chunks to idle workers, on the calling thread where it can; wakes the rest. */
+    void dispatch();
+
     /** Stops whatever task of this job is running now (cancel(true)): kills its worker, or interrupts its thread. */
     void interruptRunning(Job job);
 

@@ -27,7 +27,7 @@ final class ImapJob extends Job {
     private final boolean ordered;
     private final int fixedChunkSize;
     private final int workers;
-    private final Scheduler scheduler;
+    private final Runnable dispatch;
     private final CompletableFuture<Void> completion = new CompletableFuture<>();
     private final long startNanos = System.nanoTime();
 
@@ -44,14 +44,14 @@ final class ImapJob extends Job {
     private boolean cancelled;
     private Thread feeder;
 
-    ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Scheduler scheduler,
-            PoolCounters counters) {
-        super(function, counters);
+    ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Runnable dispatch,
+            PoolCounters counters, FunctionCache functions) {
+        super(function, counters, functions);
         this.source = source;
         this.ordered = ordered;
         this.fixedChunkSize = chunkSize;
         this.workers = workers;
-        this.scheduler = scheduler;
+        this.dispatch = dispatch;
     }
 
     /** Starts the feeder and returns the consumer's view; the view's disposal cancels the job. */
@@ -110,7 +110,7 @@ final class ImapJob extends Job {
                         ready.addLast(chunk);
                         fetched += n;
                     }
-                    scheduler.poke();
+                    dispatch.run();
                 }
                 if (n < size) {
                     break;
@@ -128,12 +128,17 @@ final class ImapJob extends Job {
             notifyAll();
             maybeComplete();
         }
-        scheduler.poke();
+        dispatch.run();
     }
 
     @Override
     synchronized Chunk nextChunk() {
         return cancelled ? null : ready.pollFirst();
+    }
+
+    @Override
+    synchronized boolean hasChunk() {
+        return !cancelled && !ready.isEmpty();
     }
 
     @Override
@@ -143,16 +148,13 @@ final class ImapJob extends Job {
 
     @Override
     synchronized void succeeded(long index, Object value) {
-        counters.succeeded.incrementAndGet();
+        countSuccess();
         arrive(new Outcome(index, value, null));
     }
 
     @Override
     synchronized void failed(long index, ProcessPoolException failure) {
-        counters.failed.incrementAndGet();
-        if (failure instanceof TaskTimeoutException) {
-            counters.timeouts.incrementAndGet();
-        }
+        countFailure(failure);
         arrive(new Outcome(index, null, failure));
     }
 

@@ -1,8 +1,5 @@
 package dev.procpool;
 
-import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.internal.worker.Elements;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -21,17 +18,22 @@ abstract class Job {
     /** Results are rebuilt with the caller's class loader, not the loader of a library thread. */
     final ClassLoader classLoader;
     final PoolCounters counters;
+    final FunctionCache functions;
     private final Map<Long, Integer> crashes = new HashMap<>();
 
-    Job(Object function, PoolCounters counters) {
+    Job(Object function, PoolCounters counters, FunctionCache functions) {
         this.function = function;
         this.counters = counters;
+        this.functions = functions;
         ClassLoader context = Thread.currentThread().getContextClassLoader();
         this.classLoader = context != null ? context : function.getClass().getClassLoader();
     }
 
     /** The next chunk to run, or null when this job has none to give right now. Called under the scheduler lock. */
     abstract Chunk nextChunk();
+
+    /** True when {@link #nextChunk()} would give a chunk now. Called under the scheduler lock. */
+    abstract boolean hasChunk();
 
     /** True when the job has no more chunks to give, ever. Called under the scheduler lock. */
     abstract boolean exhausted();
@@ -49,39 +51,20 @@ abstract class Job {
     /** Fails the whole call with one pool-level failure (pool broken or terminated, function not sendable). */
     abstract void failAll(ProcessPoolException failure);
 
-    private byte[] serializedFunction;
-    private ProcessPoolException functionFailure;
-
-    /**
-     * The function as the worker receives it, serialized once per call however many workers and
-     * chunks it goes to.
-     */
-    synchronized byte[] serializedFunction(Kryo kryo) {
-        if (serializedFunction == null && functionFailure == null) {
-            Output out = new Output(256, -1);
-            ClassLoader previous = kryo.getClassLoader();
-            // Kryo's closure fallback resolves the capturing class with this loader.
-            ClassLoader functionLoader = function.getClass().getClassLoader();
-            kryo.setClassLoader(functionLoader != null ? functionLoader : classLoader);
-            try {
-                Elements.write(kryo, out, function);
-                serializedFunction = out.toBytes();
-            } catch (RuntimeException | StackOverflowError e) {
-                functionFailure = new ProcessPoolException(
-                        "the task function cannot be sent to a worker JVM: " + describe(e), e);
-            } finally {
-                kryo.setClassLoader(previous);
-            }
-        }
-        if (functionFailure != null) {
-            throw functionFailure;
-        }
-        return serializedFunction;
-    }
-
     static String describe(Throwable e) {
         String message = e.getMessage();
         return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
+    }
+
+    final void countSuccess() {
+        counters.succeeded.incrementAndGet();
+    }
+
+    final void countFailure(ProcessPoolException failure) {
+        counters.failed.incrementAndGet();
+        if (failure instanceof TaskTimeoutException) {
+            counters.timeouts.incrementAndGet();
+        }
     }
 
     /** Counts a crash of the task for this input and returns how many it has had. */

@@ -23,8 +23,8 @@ final class MapJob extends Job {
     private long lowestFailure = Long.MAX_VALUE;
     private ProcessPoolException lowestFailureCause;
 
-    MapJob(Object function, Object[] inputs, int chunkSize, PoolCounters counters) {
-        super(function, counters);
+    MapJob(Object function, Object[] inputs, int chunkSize, PoolCounters counters, FunctionCache functions) {
+        super(function, counters, functions);
         this.inputs = inputs;
         this.chunkSize = chunkSize;
         this.results = new Object[inputs.length];
@@ -51,6 +51,11 @@ final class MapJob extends Job {
     }
 
     @Override
+    boolean hasChunk() {
+        return !exhausted();
+    }
+
+    @Override
     boolean exhausted() {
         return nextToCut >= inputs.length || future.isDone();
     }
@@ -62,7 +67,7 @@ final class MapJob extends Job {
             return;
         }
         results[i] = value;
-        counters.succeeded.incrementAndGet();
+        countSuccess();
         markDone(i);
     }
 
@@ -72,10 +77,7 @@ final class MapJob extends Job {
         if (done[i]) {
             return;
         }
-        counters.failed.incrementAndGet();
-        if (failure instanceof TaskTimeoutException) {
-            counters.timeouts.incrementAndGet();
-        }
+        countFailure(failure);
         if (index < lowestFailure) {
             lowestFailure = index;
             lowestFailureCause = failure;

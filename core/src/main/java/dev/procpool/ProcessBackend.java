@@ -37,6 +37,10 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     private volatile boolean stopping;
     private volatile ProcessPoolException broken;
     private final Thread timeoutWatch;
+    private final ClassDataArchive archive;
+    /** The worker recording the class-data archive at its exit, and where; guarded by this. */
+    private WorkerProcess recorder;
+    private Path recording;
 
     ProcessBackend(WorkerSettings settings, Scheduler scheduler, PoolCounters counters,
             Consumer<ProcessPoolException> breakPool) {
@@ -45,6 +49,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         this.counters = counters;
         this.breakPool = breakPool;
         this.slotDirectory = slotDirectory();
+        this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
         for (int i = 0; i < settings.workers(); i++) {
             launchWorker();
         }
@@ -85,11 +90,26 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
             return;
         }
         WorkerProcess worker;
-        try {
-            worker = new WorkerProcess(nextId.incrementAndGet(), settings, scheduler, this, slotDirectory);
-        } catch (IOException e) {
-            giveUp(new ProcessPoolException("cannot prepare a worker JVM: " + e, e));
-            return;
+        synchronized (this) {
+            Path recordHere = null;
+            List<String> extra = List.of();
+            if (archive != null) {
+                if (archive.exists()) {
+                    extra = archive.useOptions();
+                } else if (recorder == null && (recordHere = archive.recordingFile()) != null) {
+                    extra = ClassDataArchive.recordOptions(recordHere);
+                }
+            }
+            try {
+                worker = new WorkerProcess(nextId.incrementAndGet(), settings, extra, scheduler, this, slotDirectory);
+            } catch (IOException e) {
+                giveUp(new ProcessPoolException("cannot prepare a worker JVM: " + e, e));
+                return;
+            }
+            if (recordHere != null) {
+                recorder = worker;
+                recording = recordHere;
+            }
         }
         workers.add(worker);
         worker.launch();
@@ -117,6 +137,13 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     @Override
     public void onExit(WorkerProcess.Exit exit) {
         workers.remove(exit.worker());
+        synchronized (this) {
+            if (exit.worker() == recorder) {
+                archive.recorded(recording, exit.exitCode());
+                recorder = null;
+                recording = null;
+            }
+        }
         if (stopping || broken != null) {
             return;
         }
@@ -218,6 +245,16 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     private void stopTimeoutWatch() {
         if (timeoutWatch != null) {
             timeoutWatch.interrupt();
+        }
+    }
+
+    @Override
+    public void dispatch() {
+        for (WorkerProcess worker : workers) {
+            worker.fill(false);
+        }
+        if (scheduler.hasWorkNow()) {
+            scheduler.poke();
         }
     }
 

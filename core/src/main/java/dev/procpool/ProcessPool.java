@@ -55,6 +55,7 @@ public final class ProcessPool implements AutoCloseable {
 
     private final WorkerSettings settings;
     private final PoolCounters counters = new PoolCounters();
+    private final FunctionCache functions = new FunctionCache();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
@@ -244,7 +245,8 @@ public final class ProcessPool implements AutoCloseable {
         if (size == 0 && inputs instanceof Collection<?> known) {
             size = defaultChunkSize(known.size(), settings.workers());
         }
-        ImapJob job = new ImapJob(function, inputs.iterator(), ordered, size, settings.workers(), scheduler, counters);
+        ImapJob job = new ImapJob(function, inputs.iterator(), ordered, size, settings.workers(), this::dispatch, counters,
+                functions);
         submit(job);
         ResultIterator<?> results = job.start();
         return (ResultIterator<R>) results;
@@ -264,7 +266,7 @@ public final class ProcessPool implements AutoCloseable {
     private <R> JobFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
         checkChunkSize(chunkSize);
         int size = chunkSize > 0 ? chunkSize : defaultChunkSize(inputs.length, settings.workers());
-        MapJob job = new MapJob(function, inputs, size, counters);
+        MapJob job = new MapJob(function, inputs, size, counters, functions);
         job.future.onInterrupt(() -> backend.interruptRunning(job));
         submit(job);
         JobFuture<?> future = job.future;
@@ -298,11 +300,16 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
-        scheduler.submit(job);
+        scheduler.add(job);
+        dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
         }
+    }
+
+    private void dispatch() {
+        backend.dispatch();
     }
 
     private static Object[] toArray(Iterable<?> inputs) {
@@ -457,6 +464,7 @@ public final class ProcessPool implements AutoCloseable {
         private final Map<String, String> environment = new java.util.LinkedHashMap<>();
         private Path workingDirectory;
         private Path javaExecutable;
+        private List<Path> classPath;
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
@@ -497,6 +505,15 @@ public final class ProcessPool implements AutoCloseable {
         /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
         public Builder javaExecutable(Path java) {
             this.javaExecutable = Objects.requireNonNull(java, "java");
+            return this;
+        }
+
+        /**
+         * The class path of every worker (jars and class folders). Default: this JVM's own
+         * {@code java.class.path}. procpool's worker launcher is always added in front.
+         */
+        public Builder classPath(List<Path> entries) {
+            this.classPath = List.copyOf(entries);
             return this;
         }
 
@@ -553,7 +570,7 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
                     taskTimeout, retries);
         }
     }

@@ -18,11 +18,11 @@ final class Scheduler {
     private final ArrayDeque<Job> jobs = new ArrayDeque<>();
     private boolean closed;
 
-    void submit(Job job) {
+    /** Queues a job's chunks without waking anyone: the caller dispatches (see {@link Backend#dispatch}). */
+    void add(Job job) {
         lock.lock();
         try {
             jobs.add(job);
-            workAvailable.signalAll();
         } finally {
             lock.unlock();
         }
@@ -38,7 +38,7 @@ final class Scheduler {
         }
     }
 
-    /** Wakes workers waiting for a job that may now give a chunk (an imap consumer made room). */
+    /** Wakes every thread waiting for work. */
     void poke() {
         lock.lock();
         try {
@@ -48,27 +48,51 @@ final class Scheduler {
         }
     }
 
-    /**
-     * The next chunk, waiting up to {@code timeoutNanos}; null on time-out or once the scheduler is
-     * closed.
-     */
-    Chunk poll(long timeout, TimeUnit unit) throws InterruptedException {
+    /** The next chunk if there is one now; never waits. */
+    Chunk pollNow() {
+        lock.lock();
+        try {
+            return closed ? null : next();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits up to the timeout until some chunk can be taken; true if one can (it may be gone by then). */
+    boolean awaitWork(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
         lock.lockInterruptibly();
         try {
-            while (true) {
-                if (closed) {
-                    return null;
-                }
-                Chunk chunk = next();
-                if (chunk != null) {
-                    return chunk;
-                }
+            while (!closed && !hasWork()) {
                 if (nanos <= 0) {
-                    return null;
+                    return false;
                 }
                 nanos = workAvailable.awaitNanos(nanos);
             }
+            return !closed;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private boolean hasWork() {
+        requeued.removeIf(c -> c.job().isFinished());
+        if (!requeued.isEmpty()) {
+            return true;
+        }
+        for (Job job : jobs) {
+            if (job.hasChunk()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** True when a chunk can be taken now. */
+    boolean hasWorkNow() {
+        lock.lock();
+        try {
+            return !closed && hasWork();
         } finally {
             lock.unlock();
         }

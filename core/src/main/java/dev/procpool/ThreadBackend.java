@@ -39,7 +39,7 @@ final class ThreadBackend implements Backend {
         while (!stopping) {
             Chunk chunk;
             try {
-                chunk = scheduler.poll(100, TimeUnit.MILLISECONDS);
+                chunk = scheduler.awaitWork(100, TimeUnit.MILLISECONDS) ? scheduler.pollNow() : null;
             } catch (InterruptedException e) {
                 continue; // a cancel(true) that came late, or terminate(): the loop condition decides
             }
@@ -57,6 +57,11 @@ final class ThreadBackend implements Backend {
                 }
             }
         }
+    }
+
+    @Override
+    public void dispatch() {
+        scheduler.poke();
     }
 
     @Override

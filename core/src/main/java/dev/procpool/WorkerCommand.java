@@ -29,32 +29,42 @@ final class WorkerCommand {
 
     private WorkerCommand() {}
 
-    static CommandLine build(WorkerSettings settings, int workerId, Path slotFile) {
+    static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
         CommandLine command = new CommandLine(settings.javaExecutable().toFile());
         for (String option : FIXED_OPTIONS) {
+            command.addArgument(option, false);
+        }
+        for (String option : extraOptions) {
             command.addArgument(option, false);
         }
         for (String option : settings.jvmOptions()) {
             command.addArgument(option, false);
         }
         command.addArgument("-cp", false);
-        command.addArgument(classPath(), false);
+        command.addArgument(classPath(settings.classPath()), false);
         command.addArgument(WorkerMain.class.getName(), false);
         command.addArgument(Integer.toString(workerId), false);
         command.addArgument(slotFile.toString(), false);
         return command;
     }
 
-    /** The worker-launcher's own location first, then the caller's class path. */
-    static String classPath() {
+    /**
+     * The worker-launcher's own location first, then the given entries, or by default the caller's
+     * class path.
+     */
+    static String classPath(List<Path> given) {
         Set<String> entries = new LinkedHashSet<>();
         String launcher = locationOf(WorkerMain.class);
         if (launcher != null) {
             entries.add(launcher);
         }
-        for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
-            if (!entry.isEmpty()) {
-                entries.add(entry);
+        if (given != null) {
+            given.forEach(p -> entries.add(p.toString()));
+        } else {
+            for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+                if (!entry.isEmpty()) {
+                    entries.add(entry);
+                }
             }
         }
         return String.join(File.pathSeparator, entries);

@@ -19,9 +19,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.HashSet;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +74,7 @@ final class WorkerProcess {
 
     final int id;
     private final WorkerSettings settings;
+    private final List<String> extraOptions;
     private final Scheduler scheduler;
     private final Listener listener;
     private final Path slotFile;
@@ -96,17 +98,22 @@ final class WorkerProcess {
     private boolean shutdownRequested;
     private boolean killedToCancel;
 
-    // Confined to the sender thread.
+    // Guarded by sendLock: whoever holds it writes to the worker's stdin.
+    private final ReentrantLock sendLock = new ReentrantLock();
     private long nextSequence;
-    private final Set<Job> functionsSent = new HashSet<>();
+    private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
+    private final Kryo sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+    private final Output sendElements = new Output(64 * 1024, -1);
+    private final Output sendHead = new Output(32);
 
     // Confined to the timeout watch.
     private long watchedSequence = RunningTaskSlot.NONE;
     private long watchedSinceNanos;
 
-    WorkerProcess(int id, WorkerSettings settings, Scheduler scheduler, Listener listener, Path slotDirectory)
-            throws IOException {
+    WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
+            Path slotDirectory) throws IOException {
         this.id = id;
+        this.extraOptions = extraOptions;
         this.settings = settings;
         this.scheduler = scheduler;
         this.listener = listener;
@@ -141,7 +148,7 @@ final class WorkerProcess {
         executor.setStreamHandler(new Streams());
         executor.setProcessDestroyer(new Destroyer());
         try {
-            executor.execute(WorkerCommand.build(settings, id, slotFile), environment(), new ResultHandler());
+            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(), new ResultHandler());
         } catch (IOException e) {
             launchFailed(e);
         }
@@ -333,6 +340,7 @@ final class WorkerProcess {
     private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
         Input in = new Input(frame.payload(), 0, frame.length());
         int count = in.readVarInt(true);
+        boolean roomMade = false;
         for (int k = 0; k < count; k++) {
             InFlight head;
             synchronized (this) {
@@ -357,16 +365,19 @@ final class WorkerProcess {
             synchronized (this) {
                 if (++head.answered[0] == chunk.size()) {
                     inFlight.removeFirst();
+                    roomMade = true;
                     notifyAll();
                 }
             }
+        }
+        if (roomMade) {
+            fill(false);
         }
     }
 
     private static void readValue(Kryo kryo, Input in, Job job, long index) {
         if (job.isFinished()) {
-            int length = in.readInt();
-            in.setPosition(in.position() + length);
+            Elements.skip(kryo, in);
             return;
         }
         Object value;
@@ -553,25 +564,61 @@ final class WorkerProcess {
 
     // ---------------------------------------------------------------- sender side
 
+    /**
+     * The background sender: waits until the worker has room and the scheduler has work, then fills.
+     * Most chunks are sent without it, by {@link #fill} on the thread that made the work or the room.
+     */
     private void sendLoop() {
-        Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
-        Output elements = new Output(64 * 1024, -1);
-        Output frame = new Output(64 * 1024, -1);
         try {
             while (true) {
-                long budget;
+                boolean stopping;
                 synchronized (this) {
-                    while (state == State.READY && inFlight.size() >= MAX_CHUNKS_IN_FLIGHT) {
+                    while (state == State.READY && (inFlight.size() >= MAX_CHUNKS_IN_FLIGHT
+                            || stopWhenDrained() && !inFlight.isEmpty())) {
                         wait();
                     }
                     if (state != State.READY) {
                         return;
                     }
+                    stopping = stopWhenDrained();
+                }
+                if (stopping || scheduler.awaitWork(100, TimeUnit.MILLISECONDS)) {
+                    fill(true);
+                }
+            }
+        } catch (InterruptedException e) {
+            // the worker died or the pool is stopping
+        }
+    }
+
+    /** Guarded by this. */
+    private boolean stopWhenDrained() {
+        return shutdownRequested || settings.maxTasksPerWorker() > 0 && tasksSent >= settings.maxTasksPerWorker();
+    }
+
+    /**
+     * Sends chunks while this worker has room and the scheduler has work, on the calling thread; asks the
+     * worker to exit instead once it is drained and due to stop. Never waits for work. With
+     * {@code block} false it gives up at once when another thread is sending to this worker (that
+     * thread fills it, or the background sender will).
+     */
+    void fill(boolean block) {
+        if (block) {
+            sendLock.lock();
+        } else if (!sendLock.tryLock()) {
+            return;
+        }
+        try {
+            while (true) {
+                long budget;
+                synchronized (this) {
+                    if (state != State.READY || inFlight.size() >= MAX_CHUNKS_IN_FLIGHT) {
+                        return;
+                    }
                     budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
                     if (budget <= 0 || shutdownRequested) {
                         if (!inFlight.isEmpty()) {
-                            wait();
-                            continue;
+                            return; // the last results will call fill again
                         }
                         state = State.STOPPING;
                     }
@@ -580,47 +627,47 @@ final class WorkerProcess {
                     sendShutdown();
                     return;
                 }
-                Chunk chunk = scheduler.poll(100, TimeUnit.MILLISECONDS);
+                Chunk chunk = scheduler.pollNow();
                 if (chunk == null) {
-                    continue;
+                    return;
                 }
                 if (chunk.size() > budget) {
                     scheduler.requeue(chunk.tail((int) budget));
                     chunk = chunk.head((int) budget);
                 }
-                send(kryo, elements, frame, chunk);
+                send(chunk);
             }
-        } catch (InterruptedException e) {
-            // the worker died or the pool is stopping
         } catch (IOException e) {
             log.debug("worker-{}: sending failed ({}); the reader settles its tasks", id, e.toString());
+        } finally {
+            sendLock.unlock();
         }
     }
 
-    private void send(Kryo kryo, Output elements, Output frame, Chunk chunk) throws IOException {
+    /** Encodes and writes one chunk (and its function, the first time). Called holding the send lock. */
+    private void send(Chunk chunk) throws IOException {
         Job job = chunk.job();
         if (job.isFinished()) {
             return;
         }
-        byte[] function = null;
-        if (!functionsSent.contains(job)) {
-            try {
-                function = job.serializedFunction(kryo);
-            } catch (ProcessPoolException e) {
-                job.failAll(e);
-                return;
-            }
+        FunctionCache.SentFunction function;
+        try {
+            function = job.functions.get(job, sendKryo);
+        } catch (ProcessPoolException e) {
+            job.failAll(e);
+            return;
         }
+        Output elements = sendElements;
         elements.reset();
-        chunk = encodeInputs(kryo, elements, chunk);
+        chunk = encodeInputs(sendKryo, elements, chunk);
         if (chunk == null) {
             return;
         }
-        frame.reset();
-        frame.writeLong(job.id);
-        frame.writeLong(nextSequence);
-        frame.writeVarInt(chunk.size(), true);
-        frame.writeBytes(elements.getBuffer(), 0, elements.position());
+        Output head = sendHead;
+        head.reset();
+        head.writeLong(function.id);
+        head.writeLong(nextSequence);
+        head.writeVarInt(chunk.size(), true);
         synchronized (this) {
             if (state != State.READY) {
                 scheduler.requeue(chunk);
@@ -630,17 +677,18 @@ final class WorkerProcess {
             tasksSent += chunk.size();
         }
         nextSequence += chunk.size();
-        if (function != null) {
-            releaseFinishedFunctions();
+        if (!functionsSent.containsKey(function.id)) {
+            releaseFunctions();
             Output header = new Output(8);
-            header.writeLong(job.id);
-            byte[] payload = new byte[8 + function.length];
+            header.writeLong(function.id);
+            byte[] payload = new byte[8 + function.bytes.length];
             System.arraycopy(header.getBuffer(), 0, payload, 0, 8);
-            System.arraycopy(function, 0, payload, 8, function.length);
+            System.arraycopy(function.bytes, 0, payload, 8, function.bytes.length);
             FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
-            functionsSent.add(job);
+            functionsSent.put(function.id, function);
         }
-        FrameChannel.write(stdin, FrameType.TASKS, frame.getBuffer(), frame.position());
+        FrameChannel.write(stdin, FrameType.TASKS, head.getBuffer(), head.position(), elements.getBuffer(),
+                elements.position());
         stdin.flush();
     }
 
@@ -679,13 +727,14 @@ final class WorkerProcess {
         return new Chunk(chunk.job(), indices, inputs);
     }
 
-    private void releaseFinishedFunctions() throws IOException {
-        for (var it = functionsSent.iterator(); it.hasNext(); ) {
-            Job job = it.next();
-            if (job.isFinished()) {
+    /** Tells the worker to forget functions no call will use again. */
+    private void releaseFunctions() throws IOException {
+        for (var it = functionsSent.values().iterator(); it.hasNext(); ) {
+            FunctionCache.SentFunction function = it.next();
+            if (function.releasable()) {
                 it.remove();
                 Output release = new Output(8);
-                release.writeLong(job.id);
+                release.writeLong(function.id);
                 FrameChannel.write(stdin, FrameType.RELEASE, release.getBuffer(), release.position());
             }
         }

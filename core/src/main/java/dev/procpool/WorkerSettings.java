@@ -9,6 +9,7 @@ import java.util.Map;
 record WorkerSettings(
         int workers,
         Path javaExecutable,
+        List<Path> classPath,
         List<String> jvmOptions,
         Map<String, String> environment,
         Path workingDirectory,

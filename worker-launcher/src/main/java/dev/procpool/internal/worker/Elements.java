@@ -5,15 +5,59 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 
 /**
- * One input or result inside a frame: a 4-byte length, then the value as Kryo writes it. The length
- * lets a reader skip a value it cannot rebuild, so one bad element fails only its own task.
+ * One input or result inside a frame: a tag byte, then the value. The common immutable types
+ * ({@code Long}, {@code Integer}, {@code Double}, {@code Boolean}, {@code String}, {@code byte[]},
+ * null) have a compact form of their own: they are most of what pools move, one by one, in the
+ * millions. Anything else is Kryo's, behind a 4-byte length, so a reader can skip a value it cannot
+ * rebuild and one bad element fails only its own task.
  */
 public final class Elements {
+    private static final byte NULL = 0;
+    private static final byte KRYO = 1;
+    private static final byte LONG = 2;
+    private static final byte INT = 3;
+    private static final byte DOUBLE = 4;
+    private static final byte STRING = 5;
+    private static final byte BYTES = 6;
+    private static final byte TRUE = 7;
+    private static final byte FALSE = 8;
+
     private Elements() {}
 
     /** Writes one value; on failure the output is rewound to where it was and the error rethrown. */
     public static void write(Kryo kryo, Output out, Object value) {
+        if (value == null) {
+            out.writeByte(NULL);
+            return;
+        }
+        Class<?> type = value.getClass();
+        if (type == Long.class) {
+            out.writeByte(LONG);
+            out.writeVarLong((Long) value, false);
+        } else if (type == Integer.class) {
+            out.writeByte(INT);
+            out.writeVarInt((Integer) value, false);
+        } else if (type == String.class) {
+            out.writeByte(STRING);
+            out.writeString((String) value);
+        } else if (type == byte[].class) {
+            byte[] bytes = (byte[]) value;
+            out.writeByte(BYTES);
+            out.writeVarInt(bytes.length, true);
+            out.writeBytes(bytes);
+        } else if (type == Double.class) {
+            out.writeByte(DOUBLE);
+            out.writeDouble((Double) value);
+        } else if (type == Boolean.class) {
+            out.writeByte((Boolean) value ? TRUE : FALSE);
+        } else {
+            writeKryo(kryo, out, value);
+        }
+    }
+
+    private static void writeKryo(Kryo kryo, Output out, Object value) {
         int start = out.position();
+        out.writeByte(KRYO);
         out.writeInt(0);
         try {
             kryo.writeClassAndObject(out, value);
@@ -22,19 +66,53 @@ public final class Elements {
             throw e;
         }
         int end = out.position();
-        out.setPosition(start);
-        out.writeInt(end - start - 4); // Kryo's own byte order, as readInt expects
+        out.setPosition(start + 1);
+        out.writeInt(end - start - 5); // Kryo's own byte order, as readInt expects
         out.setPosition(end);
     }
 
     /** Reads one value; on failure the input is positioned after it and the error rethrown. */
     public static Object read(Kryo kryo, Input in) {
-        int length = in.readInt();
-        int end = in.position() + length;
-        try {
-            return kryo.readClassAndObject(in);
-        } finally {
-            in.setPosition(end);
+        byte tag = in.readByte();
+        switch (tag) {
+            case NULL:
+                return null;
+            case LONG:
+                return in.readVarLong(false);
+            case INT:
+                return in.readVarInt(false);
+            case STRING:
+                return in.readString();
+            case BYTES:
+                return in.readBytes(in.readVarInt(true));
+            case DOUBLE:
+                return in.readDouble();
+            case TRUE:
+                return Boolean.TRUE;
+            case FALSE:
+                return Boolean.FALSE;
+            case KRYO:
+                int length = in.readInt();
+                int end = in.position() + length;
+                try {
+                    return kryo.readClassAndObject(in);
+                } finally {
+                    in.setPosition(end);
+                }
+            default:
+                throw new IllegalStateException("unknown element tag " + tag);
+        }
+    }
+
+    /** Skips one value without rebuilding it (its call no longer wants it). */
+    public static void skip(Kryo kryo, Input in) {
+        int start = in.position();
+        if (in.readByte() == KRYO) {
+            int length = in.readInt();
+            in.setPosition(in.position() + length);
+        } else {
+            in.setPosition(start);
+            read(kryo, in);
         }
     }
 }

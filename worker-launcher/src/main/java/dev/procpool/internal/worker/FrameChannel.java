@@ -24,15 +24,25 @@ public final class FrameChannel {
 
     /** Writes one frame; does not flush. */
     public static void write(OutputStream out, byte type, byte[] payload, int length) throws IOException {
-        if (length < 0 || length > MAX_PAYLOAD) {
+        write(out, type, payload, length, payload, 0);
+    }
+
+    /** Writes one frame whose payload is {@code head} then {@code body}, without joining them first. */
+    public static void write(OutputStream out, byte type, byte[] head, int headLength, byte[] body, int bodyLength)
+            throws IOException {
+        long length = (long) headLength + bodyLength;
+        if (length > MAX_PAYLOAD) {
             throw new FrameTooLargeException(length);
         }
         byte[] header = new byte[HEADER_BYTES];
         putInt(header, 0, MAGIC);
         header[4] = type;
-        putInt(header, 5, length);
+        putInt(header, 5, (int) length);
         out.write(header);
-        out.write(payload, 0, length);
+        out.write(head, 0, headLength);
+        if (bodyLength > 0) {
+            out.write(body, 0, bodyLength);
+        }
     }
 
     /**
@@ -97,7 +107,7 @@ public final class FrameChannel {
 
     /** A payload over {@link #MAX_PAYLOAD}. */
     public static final class FrameTooLargeException extends IOException {
-        public FrameTooLargeException(int length) {
+        public FrameTooLargeException(long length) {
             super("frame payload of " + length + " bytes exceeds the limit of " + MAX_PAYLOAD + " bytes");
         }
     }

@@ -250,10 +250,10 @@ public final class WorkerMain {
         if (resultCount == 0) {
             return;
         }
-        Output frame = new Output(5 + results.position(), -1);
-        frame.writeVarInt(resultCount, true);
-        frame.writeBytes(results.getBuffer(), 0, results.position());
-        send(FrameType.RESULTS, frame);
+        Output count = new Output(5);
+        count.writeVarInt(resultCount, true);
+        FrameChannel.write(channel, FrameType.RESULTS, count.getBuffer(), count.position(), results.getBuffer(),
+                results.position());
         channel.flush();
         results.reset();
         resultCount = 0;

@@ -1,0 +1,62 @@
+package dev.procpool.internal.worker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+class FrameChannelTest {
+
+    @Test
+    void framesRoundTripInOrderAndEndCleanly() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        FrameChannel.write(out, FrameType.TASKS, "hello".getBytes(StandardCharsets.UTF_8), 5);
+        FrameChannel.write(out, FrameType.RESULTS, "ab".getBytes(StandardCharsets.UTF_8), 2,
+                "cd".getBytes(StandardCharsets.UTF_8), 2);
+        ByteArrayInputStream in = new ByteArrayInputStream(out.toByteArray());
+
+        FrameChannel.Frame first = FrameChannel.read(in);
+        assertThat(first.type()).isEqualTo(FrameType.TASKS);
+        assertThat(new String(first.payload(), 0, first.length(), StandardCharsets.UTF_8)).isEqualTo("hello");
+        FrameChannel.Frame second = FrameChannel.read(in);
+        assertThat(new String(second.payload(), 0, second.length(), StandardCharsets.UTF_8)).isEqualTo("abcd");
+        assertThat(FrameChannel.read(in)).isNull();
+    }
+
+    @Test
+    void strayBytesAreACorruptFrameNotAnAllocation() {
+        // what a task printing to the real stdout would put on the channel
+        byte[] stray = "Hello from a task that wrote to fd 1\n".getBytes(StandardCharsets.UTF_8);
+        assertThatThrownBy(() -> FrameChannel.read(new ByteArrayInputStream(stray)))
+                .isInstanceOf(FrameChannel.CorruptFrameException.class)
+                .hasMessageContaining("magic");
+    }
+
+    @Test
+    void aLengthOverTheBoundIsRejectedBeforeReadingThePayload() {
+        byte[] header = new byte[FrameChannel.HEADER_BYTES];
+        FrameChannel.putInt(header, 0, FrameChannel.MAGIC);
+        header[4] = FrameType.RESULTS;
+        FrameChannel.putInt(header, 5, FrameChannel.MAX_PAYLOAD + 1);
+        assertThatThrownBy(() -> FrameChannel.read(new ByteArrayInputStream(header)))
+                .isInstanceOf(FrameChannel.CorruptFrameException.class)
+                .hasMessageContaining("length");
+        FrameChannel.putInt(header, 5, -5);
+        assertThatThrownBy(() -> FrameChannel.read(new ByteArrayInputStream(header)))
+                .isInstanceOf(FrameChannel.CorruptFrameException.class);
+    }
+
+    @Test
+    void aStreamEndingInsideAFrameIsCorrupt() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        FrameChannel.write(out, FrameType.TASKS, new byte[100], 100);
+        byte[] cut = Arrays.copyOf(out.toByteArray(), 50);
+        assertThatThrownBy(() -> FrameChannel.read(new ByteArrayInputStream(cut)))
+                .isInstanceOf(FrameChannel.CorruptFrameException.class);
+    }
+}
