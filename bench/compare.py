@@ -89,7 +89,14 @@ def build():
 def java_classpath():
     with open(os.path.join(ROOT, "examples", "target", "bench.classpath")) as f:
         deps = f.read().strip()
-    return os.path.join(ROOT, "examples", "target", "classes") + os.pathsep + deps
+    # the examples jar, not target/classes: workers get this class path, and procpool's class-data-sharing
+    # archive for workers only covers jars
+    import glob
+    jars = [j for j in glob.glob(os.path.join(ROOT, "examples", "target", "procpool-examples-*.jar"))
+            if not j.endswith(("-sources.jar", "-javadoc.jar", "-tests.jar"))]
+    if len(jars) != 1:
+        sys.exit(f"expected one examples jar in examples/target, found {jars}")
+    return jars[0] + os.pathsep + deps
 
 
 def run(cmd, out_path, err_path, label):
@@ -315,6 +322,13 @@ def table(py, jv):
         for label, cp, ce, cj, ct in crash:
             out.append(f"| {label} | {crash_cell(py, cp)} | {crash_cell(py, ce)} | {crash_cell(jv, cj)} | "
                        f"{crash_cell(jv, ct)} |")
+    strict = [(k, jv[f"startup.{k}.strict_barrier"]) for k in ("procpool", "procpool_threads")
+              if f"startup.{k}.strict_barrier" in jv]
+    if strict:
+        out.append("")
+        out.append("Strict W-party barrier (W tasks submitted right after the pool is built, each waits for the "
+                   "others): Python Pool and PPE: released (each worker takes one task at a time); "
+                   + "; ".join(f"{k}: {v}" for k, v in strict) + ".")
     return out
 
 

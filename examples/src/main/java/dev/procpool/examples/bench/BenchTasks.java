@@ -1,6 +1,7 @@
 package dev.procpool.examples.bench;
 
 import dev.procpool.SerializableCallable;
+import dev.procpool.SerializableRunnable;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -54,6 +55,25 @@ final class BenchTasks {
             }
         }
         return count;
+    }
+
+    /**
+     * A pool initializer that starts a JFR recording ("profile" settings) in the worker, written to
+     * {@code dir/worker-<pid>.jfr} when the worker exits normally. Started through the JFR API because
+     * {@code -XX:StartFlightRecording} in a worker's JVM options prints JFR's start-up banner to fd 1,
+     * the worker's frame channel (JDK 17 ignores -Xlog for it), which breaks the pool.
+     */
+    static SerializableRunnable startJfr(String dir) {
+        return () -> {
+            try {
+                jdk.jfr.Recording recording = new jdk.jfr.Recording(jdk.jfr.Configuration.getConfiguration("profile"));
+                recording.setDestination(java.nio.file.Path.of(dir, "worker-" + ProcessHandle.current().pid() + ".jfr"));
+                recording.setDumpOnExit(true);
+                recording.start();
+            } catch (IOException | java.text.ParseException e) {
+                throw new IllegalStateException(e);
+            }
+        };
     }
 
     /** The barrier task as a serializable callable (captured here so a worker loads only this class). */

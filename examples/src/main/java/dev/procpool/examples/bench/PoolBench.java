@@ -63,7 +63,8 @@ import java.util.function.Supplier;
  * </ul>
  *
  * <p>System properties: {@code procpool.bench.workerJvmOptions} (space-separated JVM options for every
- * worker, e.g. for JFR). Child JVMs (imap, crash) get this JVM's {@code -X}/{@code -D} options.
+ * worker), {@code procpool.bench.workerJfrDir} (a JFR recording in every worker, see
+ * {@link BenchTasks#startJfr}; used by {@code bench/profile.sh}). Child JVMs (imap, crash) get this JVM's {@code -X}/{@code -D} options.
  */
 public final class PoolBench {
     static final int W = 2;
@@ -200,6 +201,18 @@ public final class PoolBench {
         return Double.NaN;
     }
 
+    static double heapCommittedMib() {
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getCommitted() / (double) (1 << 20);
+    }
+
+    static long gcCount() {
+        long n = 0;
+        for (var gc : ManagementFactory.getGarbageCollectorMXBeans()) {
+            n += Math.max(0, gc.getCollectionCount());
+        }
+        return n;
+    }
+
     /** Python's range(n): a sized, lazy list of boxed longs (Pool.map knows its length). */
     static List<Long> range(int n) {
         return new AbstractList<>() {
@@ -257,7 +270,12 @@ public final class PoolBench {
     }
 
     static ProcessPool newPool(PoolMode mode) {
-        return ProcessPool.builder().workers(W).mode(mode).jvmOptions(workerJvmOptions()).build();
+        ProcessPool.Builder builder = ProcessPool.builder().workers(W).mode(mode).jvmOptions(workerJvmOptions());
+        String jfrDir = System.getProperty("procpool.bench.workerJfrDir");
+        if (jfrDir != null && mode == PoolMode.PROCESSES) {
+            builder.initializer(BenchTasks.startJfr(jfrDir));
+        }
+        return builder.build();
     }
 
     /**
@@ -864,6 +882,7 @@ public final class PoolBench {
         }
         try {
             double before = peakRssMib();
+            double heapBefore = heapCommittedMib();
             double t0 = now();
             long total;
             switch (variant.substring(variant.indexOf('.') + 1)) {
@@ -891,7 +910,8 @@ public final class PoolBench {
             double dt = now() - t0;
             double peak = peakRssMib();
             childEvent("imap", "variant", variant, "seconds", dt, "before", before, "peak", peak,
-                    "ok", total == sumSquaresBelow(n));
+                    "ok", total == sumSquaresBelow(n), "heap_before", heapBefore, "heap_after", heapCommittedMib(),
+                    "gcs", gcCount());
         } finally {
             if (pool != null) {
                 pool.close();
@@ -922,6 +942,8 @@ public final class PoolBench {
             emit(base + ".parent_peak_rss_mib", peak, "MiB");
             emit(base + ".parent_rss_before_mib", before, "MiB");
             emit(base + ".parent_growth_mib", peak - before, "MiB");
+            note(String.format("  imap %s: Java heap committed %.1f -> %.1f MiB during the run, %s GCs in the JVM so far",
+                    v, Double.parseDouble(e.get("heap_before")), Double.parseDouble(e.get("heap_after")), e.get("gcs")));
             if (!Boolean.parseBoolean(e.get("ok"))) {
                 note("  imap " + v + ": WRONG SUM");
             }
@@ -1067,6 +1089,112 @@ public final class PoolBench {
         }
     }
 
+    // ================================================================================= profiling loop
+
+    /**
+     * {@code --profile WORKLOAD SECONDS}: runs one process-mode workload (full size) over and over for
+     * about SECONDS on one warmed pool, so that a sampling profiler sees only it (bench/profile.sh).
+     */
+    static void profileLoop(String workload, double seconds) {
+        SerializableFunction<Long, Long> square = BenchTasks::square;
+        SerializableFunction<Long, Long> identity = BenchTasks::identity;
+        SerializableFunction<Long, Long> countPrimes = BenchTasks::countPrimes;
+        SerializableFunction<byte[], byte[]> identityBytes = BenchTasks::identityBytes;
+        List<byte[]> payloads = new ArrayList<>();
+        int items = workload.equals("bytes.1MiB") ? 100 : workload.equals("bytes.64KiB") ? 1000 : 0;
+        for (int i = 0; i < items; i++) {
+            byte[] b = new byte[items == 100 ? 1 << 20 : 64 << 10];
+            Arrays.fill(b, (byte) i);
+            payloads.add(b);
+        }
+        List<Long> cpuInputs = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            cpuInputs.add(workload.equals("cpu_bound_heavy") ? 400_000L : 40_000L);
+        }
+        try (ProcessPool pool = warmPool(PoolMode.PROCESSES, p -> p.map(square, range(1000)))) {
+            Supplier<Integer> once = switch (workload) {
+                case "tiny_map.chunk_default" -> () -> pool.map(square, range(1_000_000), 125_000).size();
+                case "tiny_map.chunk1" -> () -> pool.map(square, range(20_000), 1).size();
+                case "apply_latency" -> () -> {
+                    for (long i = 0; i < 2_000; i++) {
+                        pool.apply(identity, i);
+                    }
+                    return 2_000;
+                };
+                case "cpu_bound", "cpu_bound_heavy" -> () -> pool.map(countPrimes, cpuInputs, 1).size();
+                case "bytes.1MiB", "bytes.64KiB" -> () -> pool.map(identityBytes, payloads, 1).size();
+                case "imap" -> () -> {
+                    try (ResultIterator<Long> it = pool.imap(square, generator(2_000_000), 1000)) {
+                        sum(() -> it);
+                    }
+                    return 2_000_000;
+                };
+                default -> throw new IllegalArgumentException("unknown workload " + workload + "; one of "
+                        + "tiny_map.chunk_default tiny_map.chunk1 apply_latency cpu_bound cpu_bound_heavy bytes.1MiB "
+                        + "bytes.64KiB imap");
+            };
+            List<Long> workerPids = pids(pool);
+            long[] parent0 = procCounters(ProcessHandle.current().pid());
+            List<long[]> workers0 = new ArrayList<>();
+            workerPids.forEach(pid -> workers0.add(procCounters(pid)));
+            double t0 = now();
+            long tasks = 0;
+            int rounds = 0;
+            while (now() - t0 < seconds) {
+                tasks += once.get();
+                rounds++;
+            }
+            double dt = now() - t0;
+            long[] parent1 = procCounters(ProcessHandle.current().pid());
+            note(String.format("profile %s: %d rounds, %d tasks in %.1f s = %.0f tasks/s", workload, rounds, tasks, dt,
+                    tasks / dt));
+            note("profile " + describeCounters("parent", parent0, parent1, tasks, dt));
+            for (int i = 0; i < workerPids.size(); i++) {
+                long[] w1 = procCounters(workerPids.get(i));
+                note("profile " + describeCounters("worker pid " + workerPids.get(i), workers0.get(i), w1, tasks, dt));
+            }
+        }
+    }
+
+    /** {utime+stime in clock ticks, voluntary context switches, involuntary ones} of a process; zeros if gone. */
+    static long[] procCounters(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+            long ticks = Long.parseLong(f[11]) + Long.parseLong(f[12]); // utime, stime (fields 14, 15)
+            long vol = 0;
+            long invol = 0;
+            try (var tasks = Files.newDirectoryStream(Path.of("/proc/" + pid + "/task"))) {
+                for (Path task : tasks) {
+                    List<String> lines;
+                    try {
+                        lines = Files.readAllLines(task.resolve("status"));
+                    } catch (IOException gone) {
+                        continue;
+                    }
+                    for (String line : lines) {
+                        if (line.startsWith("voluntary_ctxt_switches:")) {
+                            vol += Long.parseLong(line.split("\\s+")[1]);
+                        } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
+                            invol += Long.parseLong(line.split("\\s+")[1]);
+                        }
+                    }
+                }
+            }
+            return new long[] {ticks, vol, invol}; // switches of threads that ended meanwhile are lost
+        } catch (IOException | RuntimeException e) {
+            return new long[3];
+        }
+    }
+
+    static String describeCounters(String who, long[] a, long[] b, long tasks, double seconds) {
+        double cpuSeconds = (b[0] - a[0]) / 100.0; // USER_HZ is 100 on Linux
+        return String.format("%s: CPU %.2f s of %.1f s wall (%.0f%% of one core), %.2f us CPU/task, "
+                        + "%.3f voluntary + %.3f involuntary context switches/task", who, cpuSeconds, seconds,
+                100 * cpuSeconds / seconds, cpuSeconds * 1e6 / tasks, (b[1] - a[1]) / (double) tasks,
+                (b[2] - a[2]) / (double) tasks);
+    }
+
     // ================================================================================= main
 
     interface Section {
@@ -1096,6 +1224,10 @@ public final class PoolBench {
                 case "--only" -> only = args[++i];
                 case "--child-imap" -> childImap = args[++i];
                 case "--child-crash" -> childCrash = args[++i];
+                case "--profile" -> {
+                    profileLoop(args[i + 1], Double.parseDouble(args[i + 2]));
+                    return;
+                }
                 default -> {
                     if (args[i].startsWith("--only=")) {
                         only = args[i].substring("--only=".length());
