@@ -37,6 +37,7 @@ final class ImapJob extends Job {
     private final ArrayDeque<Outcome> unorderedResults = new ArrayDeque<>();
     private long fetched;
     private long answered;
+    private long failures;
     private long consumed;
     private boolean sourceDone;
     private Throwable sourceFailure;
@@ -137,6 +138,21 @@ final class ImapJob extends Job {
     }
 
     @Override
+    synchronized long doneInputs() {
+        return answered;
+    }
+
+    @Override
+    synchronized long failedInputs() {
+        return failures;
+    }
+
+    @Override
+    synchronized long totalInputs() {
+        return sourceDone ? fetched : -1;
+    }
+
+    @Override
     synchronized boolean hasChunk() {
         return !cancelled && !ready.isEmpty();
     }
@@ -155,6 +171,7 @@ final class ImapJob extends Job {
     @Override
     synchronized void failed(long index, ProcessPoolException failure) {
         countFailure(failure);
+        failures++;
         arrive(new Outcome(index, null, failure));
     }
 

@@ -19,6 +19,9 @@ abstract class Job {
     final ClassLoader classLoader;
     final PoolCounters counters;
     final FunctionCache functions;
+    final long startNanos = System.nanoTime();
+    /** Set once the final progress report is out; guarded by the reporter. */
+    boolean progressFinished;
     private final Map<Long, Integer> crashes = new HashMap<>();
 
     Job(Object function, PoolCounters counters, FunctionCache functions) {
@@ -55,6 +58,15 @@ abstract class Job {
         String message = e.getMessage();
         return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
     }
+
+    /** Inputs answered so far, failures included. */
+    abstract long doneInputs();
+
+    /** Inputs that failed so far. */
+    abstract long failedInputs();
+
+    /** Number of inputs, or -1 while unknown. */
+    abstract long totalInputs();
 
     final void countSuccess() {
         counters.succeeded.incrementAndGet();

@@ -20,6 +20,7 @@ final class MapJob extends Job {
     private int nextToCut;
     private int donePrefix;
     private int remaining;
+    private long failures;
     private long lowestFailure = Long.MAX_VALUE;
     private ProcessPoolException lowestFailureCause;
 
@@ -51,6 +52,21 @@ final class MapJob extends Job {
     }
 
     @Override
+    synchronized long doneInputs() {
+        return inputs.length - remaining;
+    }
+
+    @Override
+    synchronized long failedInputs() {
+        return failures;
+    }
+
+    @Override
+    long totalInputs() {
+        return inputs.length;
+    }
+
+    @Override
     boolean hasChunk() {
         return !exhausted();
     }
@@ -78,6 +94,7 @@ final class MapJob extends Job {
             return;
         }
         countFailure(failure);
+        failures++;
         if (index < lowestFailure) {
             lowestFailure = index;
             lowestFailureCause = failure;

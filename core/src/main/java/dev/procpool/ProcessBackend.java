@@ -116,6 +116,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     }
 
     @Override
+    public boolean isStopping() {
+        return stopping;
+    }
+
+    @Override
     public void onReady(WorkerProcess worker) {
         synchronized (this) {
             startFailuresInARow = 0;
@@ -250,6 +255,10 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
 
     @Override
     public void dispatch() {
+        // one chunk to every idle worker first, so that a burst never piles onto the first one
+        for (WorkerProcess worker : workers) {
+            worker.fill(false, 1);
+        }
         for (WorkerProcess worker : workers) {
             worker.fill(false);
         }

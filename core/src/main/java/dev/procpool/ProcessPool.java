@@ -60,15 +60,17 @@ public final class ProcessPool implements AutoCloseable {
     private final CompletableFuture<Void> closed = new CompletableFuture<>();
     private final Scheduler scheduler;
     private final Backend backend;
+    private final ProgressReporter progress;
     private volatile ProcessPoolException broken;
     private State state = State.OPEN;
 
     private ProcessPool(Builder builder) {
         this.settings = builder.settings();
+        this.progress = builder.progress == null ? null : new ProgressReporter(builder.progress);
         Scheduler chosenScheduler = new Scheduler();
         Backend chosen;
         switch (builder.mode) {
-            case THREADS -> chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+            case THREADS -> chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
             case PROCESSES -> chosen = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
             default -> {
                 ProcessBackend processes = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
@@ -81,7 +83,7 @@ public final class ProcessPool implements AutoCloseable {
                             reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
                     broken = null;
                     chosenScheduler = new Scheduler();
-                    chosen = new ThreadBackend(settings.workers(), chosenScheduler);
+                    chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
                 }
             }
         }
@@ -99,22 +101,38 @@ public final class ProcessPool implements AutoCloseable {
         }
     }
 
-    /** A builder with the defaults: one worker per available processor, {@link PoolMode#PROCESSES}. */
+    /**
+     * A builder with the defaults: one worker per available processor, {@link PoolMode#PROCESSES}.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Where this pool runs its tasks: {@link PoolMode#PROCESSES} or {@link PoolMode#THREADS}, never AUTO. */
+    /**
+     * Where this pool runs its tasks.
+     *
+     * @return {@link PoolMode#PROCESSES} or {@link PoolMode#THREADS}, never {@code AUTO}
+     */
     public PoolMode mode() {
         return backend.mode();
     }
 
-    /** How many workers the pool keeps running. */
+    /**
+     * How many workers the pool keeps running.
+     *
+     * @return the number of worker JVMs (or threads)
+     */
     public int workers() {
         return settings.workers();
     }
 
-    /** A snapshot of the pool's counters and live workers; never blocks on running tasks. */
+    /**
+     * A snapshot of the pool's counters and live workers; never blocks on running tasks.
+     *
+     * @return the counters since the pool was built
+     */
     public PoolStats stats() {
         return new PoolStats(mode(), backend.workers(), counters.succeeded.get(), counters.failed.get(),
                 counters.retried.get(), counters.crashes.get(), counters.timeouts.get(),
@@ -128,6 +146,11 @@ public final class ProcessPool implements AutoCloseable {
      * ({@code Pool.map}). Inputs are cut into chunks of about {@code size / (4 × workers)}.
      * Blocks until every result is in.
      *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply; sent to every worker once per call
+     * @param inputs   the inputs, read once, before the call returns (null elements are fine)
+     * @return the results, one per input, in input order
      * @throws TaskFailedException    the task for some input threw (the lowest such index)
      * @throws WorkerCrashedException a worker died running some input's task
      * @throws TaskTimeoutException   some input's task ran past the task timeout
@@ -140,8 +163,15 @@ public final class ProcessPool implements AutoCloseable {
     }
 
     /**
-     * As {@link #map(SerializableFunction, Iterable)}, with {@code chunkSize} inputs per chunk
-     * ({@code 0}: the default rule).
+     * As {@link #map(SerializableFunction, Iterable)}, with {@code chunkSize} inputs per chunk.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs
+     * @param chunkSize inputs sent to a worker at once; {@code 0} for the default rule
+     * @return the results in input order
+     * @throws IllegalArgumentException {@code chunkSize} is negative
      */
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs,
             int chunkSize) {
@@ -149,27 +179,47 @@ public final class ProcessPool implements AutoCloseable {
     }
 
     /**
-     * As {@link #map(SerializableFunction, Iterable)} without blocking ({@code Pool.map_async}): the
-     * future completes with the results, or exceptionally with the failure {@code map} would throw.
-     * Cancelling the future cancels the work not yet started.
+     * As {@link #map(SerializableFunction, Iterable)} without blocking ({@code Pool.map_async}).
+     * {@code cancel(false)} on the future drops the work not yet started; {@code cancel(true)} also
+     * stops the running tasks (their worker JVMs are killed and replaced, or their threads interrupted).
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs, read before this method returns
+     * @return a future of the results in input order, or of the failure {@code map} would throw
      */
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return mapAsync(function, inputs, 0);
     }
 
-    /** As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size (0: default). */
+    /**
+     * As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs
+     * @param chunkSize inputs sent to a worker at once; {@code 0} for the default rule
+     * @return a future of the results in input order
+     */
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
-        // JobFuture: cancel(true) also stops the running tasks.
         Objects.requireNonNull(function, "function");
         return submitAll(function, toArray(Objects.requireNonNull(inputs, "inputs")), chunkSize);
     }
 
     /**
-     * Applies a two-argument function to every pair ({@code Pool.starmap}); results in input order.
-     * Pairs are {@link Map.Entry} values, e.g. {@code Map.entry(a, b)}. Blocks and throws as
+     * Applies a two-argument function to every pair ({@code Pool.starmap}). Blocks and throws as
      * {@link #map(SerializableFunction, Iterable)}.
+     *
+     * @param <A>      the first argument's type
+     * @param <B>      the second argument's type
+     * @param <R>      the result type
+     * @param function what to apply to each pair's key and value
+     * @param pairs    the argument pairs, e.g. {@code Map.entry(a, b)}
+     * @return the results in input order
      */
     public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> function,
             Iterable<? extends Map.Entry<? extends A, ? extends B>> pairs) {
@@ -177,7 +227,16 @@ public final class ProcessPool implements AutoCloseable {
         return await(submitAll(function, toArray(Objects.requireNonNull(pairs, "pairs")), 0));
     }
 
-    /** Runs {@code function(argument)} in a worker and returns its result ({@code Pool.apply}). Blocks and throws as map. */
+    /**
+     * Runs {@code function(argument)} in a worker and returns its result ({@code Pool.apply}). Blocks
+     * and throws as {@link #map(SerializableFunction, Iterable)}.
+     *
+     * @param <T>      the argument type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param argument its argument (may be null)
+     * @return the result
+     */
     public <T, R> R apply(SerializableFunction<? super T, ? extends R> function, T argument) {
         Objects.requireNonNull(function, "function");
         List<R> result = await(submitAll(function, new Object[] {argument}, 1));
@@ -185,10 +244,13 @@ public final class ProcessPool implements AutoCloseable {
     }
 
     /**
-     * Runs {@code task} in a worker without blocking ({@code Pool.apply_async}). The future completes
-     * with its result or exceptionally with the {@link ProcessPoolException} {@code apply} would throw.
+     * Runs {@code task} in a worker without blocking ({@code Pool.apply_async}).
      * {@code cancel(true)} on a running task kills its worker in process mode (a replacement starts)
      * and interrupts its thread in thread mode; {@code cancel(false)} only drops it if not started.
+     *
+     * @param <R>  the result type
+     * @param task what to run
+     * @return a future of its result, or of the {@link ProcessPoolException} {@code apply} would throw
      */
     public <R> CompletableFuture<R> submit(SerializableCallable<? extends R> task) {
         Objects.requireNonNull(task, "task");
@@ -196,7 +258,12 @@ public final class ProcessPool implements AutoCloseable {
         return all.derive(list -> list.get(0));
     }
 
-    /** As {@link #submit(SerializableCallable)} for a task without a result; the future completes with null. */
+    /**
+     * As {@link #submit(SerializableCallable)} for a task without a result.
+     *
+     * @param task what to run
+     * @return a future that completes with null when the task is done
+     */
     public CompletableFuture<Void> submit(SerializableRunnable task) {
         Objects.requireNonNull(task, "task");
         JobFuture<List<Void>> all = submitAll(task, new Object[] {null}, 1);
@@ -206,16 +273,31 @@ public final class ProcessPool implements AutoCloseable {
     /**
      * Applies {@code function} to the inputs lazily, yielding results in input order
      * ({@code Pool.imap}). The input is read on a library thread, a few chunks per worker ahead of the
-     * consumer; an endless input works. With no chunk size, a known size (a {@link Collection}) gets
-     * the {@code map} rule and an unknown one adapts: chunks grow while tasks are short.
-     * Returns at once; see {@link ResultIterator} for blocking, failures and cancellation.
+     * consumer, so an endless input works in constant memory. With no chunk size, a known size (a
+     * {@link Collection}) gets the {@code map} rule and an unknown one adapts: chunks grow while tasks
+     * are short. Returns at once; see {@link ResultIterator} for blocking, failures and cancellation.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs, read lazily
+     * @return the results, in input order
      */
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imap(function, inputs, 0);
     }
 
-    /** As {@link #imap(SerializableFunction, Iterable)} with {@code chunkSize} inputs per chunk (0: default). */
+    /**
+     * As {@link #imap(SerializableFunction, Iterable)} with an explicit chunk size.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs, read lazily
+     * @param chunkSize inputs sent to a worker at once; {@code 0} for the default
+     * @return the results, in input order
+     */
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return startImap(function, inputs, chunkSize, true);
@@ -224,13 +306,28 @@ public final class ProcessPool implements AutoCloseable {
     /**
      * As {@link #imap(SerializableFunction, Iterable)}, but results come in completion order
      * ({@code Pool.imap_unordered}); a failure is thrown by {@code next()} when it arrives.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs, read lazily
+     * @return the results, in completion order
      */
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imapUnordered(function, inputs, 0);
     }
 
-    /** As {@link #imapUnordered(SerializableFunction, Iterable)} with an explicit chunk size (0: default). */
+    /**
+     * As {@link #imapUnordered(SerializableFunction, Iterable)} with an explicit chunk size.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs, read lazily
+     * @param chunkSize inputs sent to a worker at once; {@code 0} for the default
+     * @return the results, in completion order
+     */
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return startImap(function, inputs, chunkSize, false);
@@ -256,7 +353,11 @@ public final class ProcessPool implements AutoCloseable {
      * This pool as an {@link java.util.concurrent.ExecutorService}, for code that expects one. Tasks
      * must be {@link java.io.Serializable} (e.g. lambdas typed {@link SerializableCallable} or
      * {@link SerializableRunnable}) in process mode, else they are rejected with
-     * {@link java.util.concurrent.RejectedExecutionException}. Shutting the executor down closes the pool.
+     * {@link java.util.concurrent.RejectedExecutionException}. Its futures fail with an
+     * {@code ExecutionException} whose cause is the pool's {@link ProcessPoolException}. Shutting the
+     * executor down closes the pool; {@code shutdownNow()} terminates it and returns an empty list.
+     *
+     * @return a view of this pool; it holds no resources of its own
      */
     public java.util.concurrent.ExecutorService asExecutorService() {
         return new PoolExecutorService(this);
@@ -300,11 +401,20 @@ public final class ProcessPool implements AutoCloseable {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));
+        if (progress != null) {
+            progress.watch(job);
+        }
         scheduler.add(job);
         dispatch();
         ProcessPoolException reason = broken;
         if (reason != null) { // broke while we were submitting
             job.failAll(new ProcessPoolException("the pool is broken: " + reason.getMessage(), reason));
+        }
+    }
+
+    private void stopProgress() {
+        if (progress != null) {
+            progress.stop();
         }
     }
 
@@ -399,6 +509,7 @@ public final class ProcessPool implements AutoCloseable {
                 }
             }
             backend.shutdown(System.nanoTime() + CLOSE_TIMEOUT.toNanos());
+            stopProgress();
             synchronized (this) {
                 if (state == State.CLOSING) {
                     state = State.CLOSED;
@@ -411,17 +522,31 @@ public final class ProcessPool implements AutoCloseable {
         }
     }
 
-    /** True once {@link #close()} or {@link #terminate()} was called. */
+    /**
+     * Whether the pool takes no more calls.
+     *
+     * @return true once {@link #close()} or {@link #terminate()} was called
+     */
     public synchronized boolean isShutdown() {
         return state != State.OPEN;
     }
 
-    /** True once the pool has stopped and every worker has exited. */
+    /**
+     * Whether the pool has stopped.
+     *
+     * @return true once the pool has stopped and every worker has exited
+     */
     public boolean isTerminated() {
         return closed.isDone();
     }
 
-    /** Waits up to the timeout for the pool to stop after {@link #close()} or {@link #terminate()}. */
+    /**
+     * Waits for the pool to stop after {@link #close()} or {@link #terminate()}.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the pool stopped, false if the time ran out
+     * @throws InterruptedException the waiting thread was interrupted
+     */
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
         try {
             closed.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -449,6 +574,7 @@ public final class ProcessPool implements AutoCloseable {
             job.failAll(reason);
         }
         backend.terminate();
+        stopProgress();
         closed.complete(null);
     }
 
@@ -470,10 +596,17 @@ public final class ProcessPool implements AutoCloseable {
         private Duration taskTimeout;
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
+        private ProgressListener progress;
 
         private Builder() {}
 
-        /** Number of worker JVMs (or threads). Default: available processors. */
+        /**
+         * Number of worker JVMs (or threads). Default: available processors.
+         *
+         * @param workers at least 1
+         * @return this builder
+         * @throws IllegalArgumentException {@code workers} is less than 1
+         */
         public Builder workers(int workers) {
             if (workers < 1) {
                 throw new IllegalArgumentException("workers must be >= 1, got " + workers);
@@ -482,7 +615,14 @@ public final class ProcessPool implements AutoCloseable {
             return this;
         }
 
-        /** JVM options for every worker, e.g. {@code "-Xmx512m"}; added to those before. Default: none. */
+        /**
+         * JVM options for every worker, e.g. {@code "-Xmx512m"}, added to those given before. JVM
+         * logging options that would write to stdout ({@code -Xlog:gc}, {@code -verbose:gc}) are
+         * pointed at stderr, since stdout carries the worker's channel. Default: none.
+         *
+         * @param options the options, one per argument
+         * @return this builder
+         */
         public Builder jvmOptions(String... options) {
             for (String option : options) {
                 jvmOptions.add(Objects.requireNonNull(option, "option"));
@@ -490,19 +630,36 @@ public final class ProcessPool implements AutoCloseable {
             return this;
         }
 
-        /** Sets one environment variable for every worker, on top of this JVM's environment. */
+        /**
+         * Sets one environment variable for every worker, on top of this JVM's environment.
+         *
+         * @param name  the variable's name
+         * @param value its value
+         * @return this builder
+         */
         public Builder environment(String name, String value) {
             environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
             return this;
         }
 
-        /** Working directory of every worker. Default: this JVM's. */
+        /**
+         * Working directory of every worker. Default: this JVM's.
+         *
+         * @param directory an existing directory
+         * @return this builder
+         */
         public Builder workingDirectory(Path directory) {
             this.workingDirectory = Objects.requireNonNull(directory, "directory");
             return this;
         }
 
-        /** The {@code java} executable that starts workers. Default: this JVM's own ({@code java.home}). */
+        /**
+         * The {@code java} executable that starts workers (Java 17 or newer). Default: this JVM's own
+         * ({@code java.home}).
+         *
+         * @param java path of the executable
+         * @return this builder
+         */
         public Builder javaExecutable(Path java) {
             this.javaExecutable = Objects.requireNonNull(java, "java");
             return this;
@@ -511,6 +668,9 @@ public final class ProcessPool implements AutoCloseable {
         /**
          * The class path of every worker (jars and class folders). Default: this JVM's own
          * {@code java.class.path}. procpool's worker launcher is always added in front.
+         *
+         * @param entries the class path entries, in order
+         * @return this builder
          */
         public Builder classPath(List<Path> entries) {
             this.classPath = List.copyOf(entries);
@@ -520,14 +680,24 @@ public final class ProcessPool implements AutoCloseable {
         /**
          * Runs once in every worker before its first task, replacement workers included
          * ({@code Pool(initializer=...)}). If it throws, the pool fails with its cause instead of
-         * restarting workers.
+         * restarting workers. Default: none.
+         *
+         * @param initializer what to run
+         * @return this builder
          */
         public Builder initializer(SerializableRunnable initializer) {
             this.initializer = Objects.requireNonNull(initializer, "initializer");
             return this;
         }
 
-        /** Replaces a worker after it ran this many tasks ({@code maxtasksperchild}); 0 (default): never. */
+        /**
+         * Replaces a worker after it ran this many tasks ({@code maxtasksperchild}), so that leaks die
+         * with it; no task is lost or run twice. Default: 0, never.
+         *
+         * @param tasks tasks per worker, or 0 for no limit
+         * @return this builder
+         * @throws IllegalArgumentException {@code tasks} is negative
+         */
         public Builder maxTasksPerWorker(int tasks) {
             if (tasks < 0) {
                 throw new IllegalArgumentException("maxTasksPerWorker must be >= 0, got " + tasks);
@@ -537,8 +707,13 @@ public final class ProcessPool implements AutoCloseable {
         }
 
         /**
-         * Hard limit for one task: a task still running after it has its worker killed and fails with
-         * {@link TaskTimeoutException}. Default: none.
+         * Hard limit for one task: a task still running after it fails with
+         * {@link TaskTimeoutException}; in process mode its worker JVM is killed and replaced, in
+         * thread mode its thread is interrupted and abandoned. Default: none.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
          */
         public Builder taskTimeout(Duration timeout) {
             if (timeout.isNegative() || timeout.isZero()) {
@@ -548,7 +723,15 @@ public final class ProcessPool implements AutoCloseable {
             return this;
         }
 
-        /** How many times a task whose worker crashed is run again before it fails. Default: 0. */
+        /**
+         * How many times a task whose worker crashed is run again, on a fresh worker, before it fails
+         * with {@link WorkerCrashedException}. Task exceptions and timeouts are never retried.
+         * Default: 0.
+         *
+         * @param retries 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException {@code retries} is negative
+         */
         public Builder retries(int retries) {
             if (retries < 0) {
                 throw new IllegalArgumentException("retries must be >= 0, got " + retries);
@@ -557,13 +740,35 @@ public final class ProcessPool implements AutoCloseable {
             return this;
         }
 
-        /** Where tasks run. Default: {@link PoolMode#PROCESSES}. */
+        /**
+         * Reports the progress of every call with more than one input to {@code listener}, a few
+         * times per second and once at its end; {@link ProgressListener#console()} draws a live line
+         * on stderr. Default: none.
+         *
+         * @param listener receives the reports
+         * @return this builder
+         */
+        public Builder progress(ProgressListener listener) {
+            this.progress = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Where tasks run. Default: {@link PoolMode#PROCESSES}.
+         *
+         * @param mode processes, threads, or AUTO (processes when they can start, else threads)
+         * @return this builder
+         */
         public Builder mode(PoolMode mode) {
             this.mode = Objects.requireNonNull(mode, "mode");
             return this;
         }
 
-        /** Builds the pool and starts its workers. */
+        /**
+         * Builds the pool and starts its workers, waiting for them only in {@link PoolMode#AUTO}.
+         *
+         * @return the new pool
+         */
         public ProcessPool build() {
             return new ProcessPool(this);
         }

@@ -9,22 +9,45 @@ public class ProcessPoolException extends RuntimeException {
     /** Value of {@link #inputIndex()} when the failure belongs to no single input. */
     public static final long NO_INDEX = -1;
 
+    /** The failed input's index, or {@link #NO_INDEX}. */
     private final long inputIndex;
 
+    /**
+     * A failure of the pool itself, not of one input.
+     *
+     * @param message what went wrong
+     */
     public ProcessPoolException(String message) {
         this(message, null, NO_INDEX);
     }
 
+    /**
+     * A failure of the pool itself, with its cause.
+     *
+     * @param message what went wrong
+     * @param cause   why, or null
+     */
     public ProcessPoolException(String message, Throwable cause) {
         this(message, cause, NO_INDEX);
     }
 
+    /**
+     * A failure of one input.
+     *
+     * @param message    what went wrong
+     * @param cause      why, or null
+     * @param inputIndex the input's index, or {@link #NO_INDEX}
+     */
     protected ProcessPoolException(String message, Throwable cause, long inputIndex) {
         super(message, cause);
         this.inputIndex = inputIndex;
     }
 
-    /** Index of the failed input in the call's inputs, or {@link #NO_INDEX}. */
+    /**
+     * Which input failed.
+     *
+     * @return the index of the failed input in the call's inputs, or {@link #NO_INDEX}
+     */
     public long inputIndex() {
         return inputIndex;
     }

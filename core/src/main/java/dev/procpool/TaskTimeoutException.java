@@ -9,13 +9,25 @@ import java.time.Duration;
  */
 public class TaskTimeoutException extends ProcessPoolException {
     private static final long serialVersionUID = 1L;
+    /** The limit the task ran past. */
     private final Duration timeout;
 
+    /**
+     * A task past its time limit.
+     *
+     * @param inputIndex the input's index
+     * @param timeout    the limit
+     */
     public TaskTimeoutException(long inputIndex, Duration timeout) {
         super("task for input " + inputIndex + " ran longer than the task timeout of " + timeout, null, inputIndex);
         this.timeout = timeout;
     }
 
+    /**
+     * The limit.
+     *
+     * @return the task timeout the task ran past
+     */
     public Duration timeout() {
         return timeout;
     }

@@ -5,28 +5,152 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Runs chunks on in-process threads: the same scheduler, jobs and failure types as worker JVMs,
  * without isolation. Inputs and results are passed by reference, not copied.
+ *
+ * <p>A thread cannot be killed: a task past the time limit fails with {@link TaskTimeoutException},
+ * its thread is interrupted and abandoned (it reports nothing more and exits when the task returns),
+ * the rest of its chunk goes back to the queue and a fresh thread takes its place.
  */
 final class ThreadBackend implements Backend {
+    private static final Logger log = LoggerFactory.getLogger(ThreadBackend.class);
+
     private final Scheduler scheduler;
-    private final List<Thread> threads = new ArrayList<>();
-    /** The job each thread is running a task of, by thread index; for cancel(true). */
-    private final Job[] running;
+    private final Duration taskTimeout;
+    private final Lane[] lanes;
     private final long startedNanos = System.nanoTime();
+    private final Thread timeoutWatch;
     private volatile boolean stopping;
 
-    ThreadBackend(int workers, Scheduler scheduler) {
-        this.scheduler = scheduler;
-        this.running = new Job[workers];
-        for (int i = 0; i < workers; i++) {
-            int slot = i;
-            Thread thread = new Thread(() -> runChunks(slot), "procpool-thread-" + (i + 1));
+    /** One pool thread and what it is running; the thread's state is guarded by the lane's monitor. */
+    private final class Lane implements Runnable {
+        final int number;
+        final Thread thread;
+        Chunk chunk;
+        int position;
+        long startNanos;
+        boolean abandoned;
+
+        Lane(int number, int generation) {
+            this.number = number;
+            this.thread = new Thread(this, "procpool-thread-" + number + (generation > 0 ? "." + generation : ""));
             thread.setDaemon(true);
-            threads.add(thread);
-            thread.start();
+        }
+
+        @Override
+        public void run() {
+            while (!stopping) {
+                Chunk next;
+                try {
+                    next = scheduler.awaitWork(100, TimeUnit.MILLISECONDS) ? scheduler.pollNow() : null;
+                } catch (InterruptedException e) {
+                    if (isAbandoned()) {
+                        return;
+                    }
+                    continue; // a cancel(true) that came late, or terminate(): the loop condition decides
+                }
+                if (next != null && !runChunk(next)) {
+                    return;
+                }
+                Thread.interrupted(); // an interrupt meant for that chunk must not hit the next
+            }
+        }
+
+        /** Runs the chunk; false when this lane was abandoned meanwhile. */
+        private boolean runChunk(Chunk next) {
+            Job job = next.job();
+            for (int i = 0; i < next.size(); i++) {
+                synchronized (this) {
+                    if (abandoned) {
+                        return false;
+                    }
+                    if (job.isFinished()) {
+                        break;
+                    }
+                    chunk = next;
+                    position = i;
+                    startNanos = System.nanoTime();
+                }
+                long index = next.indices()[i];
+                Object value = null;
+                Throwable failure = null;
+                try {
+                    value = TaskInvoker.invoke(job.function, next.inputs()[i]);
+                } catch (Throwable t) {
+                    if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
+                        throw (VirtualMachineError) t;
+                    }
+                    failure = t;
+                }
+                synchronized (this) { // against the timeout watch: one outcome per input
+                    if (abandoned) {
+                        return false; // the watch reported a timeout for this input already
+                    }
+                    chunk = null;
+                    if (failure != null) {
+                        job.failed(index, taskFailed(index, failure));
+                    } else {
+                        job.succeeded(index, value);
+                    }
+                }
+            }
+            return true;
+        }
+
+        synchronized boolean isAbandoned() {
+            return abandoned;
+        }
+
+        /** Called by the timeout watch: abandons this lane if its task is past the limit. */
+        synchronized boolean abandonIfLate(long nowNanos) {
+            if (chunk == null || abandoned || nowNanos - startNanos < taskTimeout.toNanos()) {
+                return false;
+            }
+            abandoned = true;
+            return true;
+        }
+
+        /** After {@link #abandonIfLate}: fails the late task and gives back the rest of its chunk. */
+        void reportLate() {
+            Chunk late;
+            int at;
+            synchronized (this) {
+                late = chunk;
+                at = position;
+            }
+            long index = late.indices()[at];
+            log.warn("procpool: task for input {} ran past the {} time limit; abandoning {}", index, taskTimeout,
+                    thread.getName());
+            thread.interrupt();
+            late.job().failed(index, new TaskTimeoutException(index, taskTimeout));
+            if (at + 1 < late.size()) {
+                scheduler.requeue(late.tail(at + 1));
+            }
+        }
+
+        synchronized boolean isRunning(Job job) {
+            return chunk != null && chunk.job() == job;
+        }
+    }
+
+    ThreadBackend(int workers, Duration taskTimeout, Scheduler scheduler) {
+        this.scheduler = scheduler;
+        this.taskTimeout = taskTimeout;
+        this.lanes = new Lane[workers];
+        for (int i = 0; i < workers; i++) {
+            lanes[i] = new Lane(i + 1, 0);
+            lanes[i].thread.start();
+        }
+        if (taskTimeout != null) {
+            timeoutWatch = new Thread(this::watchTimeouts, "procpool-thread-timeout-watch");
+            timeoutWatch.setDaemon(true);
+            timeoutWatch.start();
+        } else {
+            timeoutWatch = null;
         }
     }
 
@@ -35,27 +159,35 @@ final class ThreadBackend implements Backend {
         return PoolMode.THREADS;
     }
 
-    private void runChunks(int slot) {
+    private void watchTimeouts() {
+        long pollMillis = Math.max(1, Math.min(100, taskTimeout.toMillis() / 10));
+        int[] generations = new int[lanes.length];
         while (!stopping) {
-            Chunk chunk;
             try {
-                chunk = scheduler.awaitWork(100, TimeUnit.MILLISECONDS) ? scheduler.pollNow() : null;
+                Thread.sleep(pollMillis);
             } catch (InterruptedException e) {
-                continue; // a cancel(true) that came late, or terminate(): the loop condition decides
+                return;
             }
-            if (chunk != null) {
-                synchronized (running) {
-                    running[slot] = chunk.job();
-                }
-                try {
-                    run(chunk);
-                } finally {
-                    synchronized (running) {
-                        running[slot] = null;
+            long now = System.nanoTime();
+            for (int i = 0; i < lanes.length; i++) {
+                Lane lane = lanes[i];
+                if (lane.abandonIfLate(now)) {
+                    if (!stopping) { // the replacement is in place before anyone hears of the timeout
+                        Lane fresh = new Lane(lane.number, ++generations[i]);
+                        synchronized (lanes) {
+                            lanes[i] = fresh;
+                        }
+                        fresh.thread.start();
                     }
-                    Thread.interrupted(); // an interrupt meant for this chunk must not hit the next
+                    lane.reportLate();
                 }
             }
+        }
+    }
+
+    private Lane[] lanes() {
+        synchronized (lanes) {
+            return lanes.clone();
         }
     }
 
@@ -66,30 +198,10 @@ final class ThreadBackend implements Backend {
 
     @Override
     public void interruptRunning(Job job) {
-        synchronized (running) {
-            for (int i = 0; i < running.length; i++) {
-                if (running[i] == job) {
-                    threads.get(i).interrupt();
-                }
+        for (Lane lane : lanes()) {
+            if (lane.isRunning(job)) {
+                lane.thread.interrupt();
             }
-        }
-    }
-
-    private static void run(Chunk chunk) {
-        Job job = chunk.job();
-        for (int i = 0; i < chunk.size() && !job.isFinished(); i++) {
-            long index = chunk.indices()[i];
-            Object value;
-            try {
-                value = TaskInvoker.invoke(job.function, chunk.inputs()[i]);
-            } catch (Throwable failure) {
-                if (failure instanceof VirtualMachineError && !(failure instanceof StackOverflowError)) {
-                    throw (VirtualMachineError) failure;
-                }
-                job.failed(index, taskFailed(index, failure));
-                continue;
-            }
-            job.succeeded(index, value);
         }
     }
 
@@ -102,8 +214,9 @@ final class ThreadBackend implements Backend {
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
         scheduler.close();
-        for (Thread thread : threads) {
-            thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
+        stopTimeoutWatch();
+        for (Lane lane : lanes()) {
+            lane.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
         }
     }
 
@@ -111,7 +224,16 @@ final class ThreadBackend implements Backend {
     public void terminate() {
         stopping = true;
         scheduler.close();
-        threads.forEach(Thread::interrupt);
+        stopTimeoutWatch();
+        for (Lane lane : lanes()) {
+            lane.thread.interrupt();
+        }
+    }
+
+    private void stopTimeoutWatch() {
+        if (timeoutWatch != null) {
+            timeoutWatch.interrupt();
+        }
     }
 
     @Override
@@ -119,9 +241,9 @@ final class ThreadBackend implements Backend {
         long pid = ProcessHandle.current().pid();
         Duration uptime = Duration.ofNanos(System.nanoTime() - startedNanos);
         List<PoolStats.Worker> list = new ArrayList<>();
-        for (int i = 0; i < threads.size(); i++) {
-            if (threads.get(i).isAlive()) {
-                list.add(new PoolStats.Worker(i + 1, pid, uptime));
+        for (Lane lane : lanes()) {
+            if (lane.thread.isAlive()) {
+                list.add(new PoolStats.Worker(lane.number, pid, uptime));
             }
         }
         return list;

@@ -6,6 +6,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -38,7 +39,7 @@ final class WorkerCommand {
             command.addArgument(option, false);
         }
         for (String option : settings.jvmOptions()) {
-            command.addArgument(option, false);
+            command.addArgument(logToStderr(option), false);
         }
         command.addArgument("-cp", false);
         command.addArgument(classPath(settings.classPath()), false);
@@ -46,6 +47,37 @@ final class WorkerCommand {
         command.addArgument(Integer.toString(workerId), false);
         command.addArgument(slotFile.toString(), false);
         return command;
+    }
+
+    /**
+     * JVM logging that would go to stdout goes to stderr instead: fd 1 is the frame channel, and a
+     * {@code -Xlog:gc} or {@code -verbose:gc} there would read as a corrupt frame. Other options pass
+     * unchanged.
+     */
+    static String logToStderr(String option) {
+        if (option.startsWith("-verbose:")) {
+            return "-Xlog:" + option.substring("-verbose:".length()) + ":stderr";
+        }
+        if (option.equals("-XX:+PrintGC")) {
+            return "-Xlog:gc:stderr";
+        }
+        if (option.equals("-XX:+PrintGCDetails")) {
+            return "-Xlog:gc*:stderr";
+        }
+        if (!option.equals("-Xlog") && !option.startsWith("-Xlog:")) {
+            return option;
+        }
+        if (option.equals("-Xlog:disable") || option.startsWith("-Xlog:help")) {
+            return option;
+        }
+        // -Xlog[:what[:output[:decorators[:output-options]]]]; no output, or stdout, means fd 1
+        String[] parts = (option.equals("-Xlog") ? "-Xlog:all=info" : option).split(":", -1);
+        if (parts.length < 3 || parts[2].isEmpty() || parts[2].equals("stdout")) {
+            String[] fixed = Arrays.copyOf(parts, Math.max(3, parts.length));
+            fixed[2] = "stderr";
+            return String.join(":", fixed);
+        }
+        return option;
     }
 
     /**

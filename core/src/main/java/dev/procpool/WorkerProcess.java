@@ -63,6 +63,9 @@ final class WorkerProcess {
             List<String> lastStderrLines) {}
 
     interface Listener {
+        /** True once the pool stops taking work: a worker starting now is killed at once. */
+        boolean isStopping();
+
         void onReady(WorkerProcess worker);
 
         void onInitializerFailed(WorkerProcess worker, RemoteFailure failure);
@@ -239,7 +242,7 @@ final class WorkerProcess {
         } catch (ExecutionException | TimeoutException e) {
             return state() == State.DEAD;
         }
-        if (r != null) {
+        if (r != null && r != Thread.currentThread()) { // the reader may be the one stopping the pool
             r.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
             return !r.isAlive();
         }
@@ -603,6 +606,11 @@ final class WorkerProcess {
      * thread fills it, or the background sender will).
      */
     void fill(boolean block) {
+        fill(block, MAX_CHUNKS_IN_FLIGHT);
+    }
+
+    /** As {@link #fill(boolean)}, leaving the worker with at most {@code upTo} chunks in flight. */
+    void fill(boolean block, int upTo) {
         if (block) {
             sendLock.lock();
         } else if (!sendLock.tryLock()) {
@@ -612,7 +620,7 @@ final class WorkerProcess {
             while (true) {
                 long budget;
                 synchronized (this) {
-                    if (state != State.READY || inFlight.size() >= MAX_CHUNKS_IN_FLIGHT) {
+                    if (state != State.READY || inFlight.size() >= upTo) {
                         return;
                     }
                     budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
@@ -827,6 +835,9 @@ final class WorkerProcess {
         @Override
         public boolean add(Process p) {
             process.complete(p);
+            if (listener.isStopping()) { // launched while the pool gave up or terminated: no use for it
+                killForTermination();
+            }
             return true;
         }
 

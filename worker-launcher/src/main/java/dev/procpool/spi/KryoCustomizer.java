@@ -13,6 +13,10 @@ import com.esotericsoftware.kryo.kryo5.Kryo;
  */
 @FunctionalInterface
 public interface KryoCustomizer {
-    /** Adds or replaces serializers on a freshly configured Kryo instance. */
+    /**
+     * Adds or replaces serializers on a freshly configured Kryo instance.
+     *
+     * @param kryo the instance to customize
+     */
     void customize(Kryo kryo);
 }

@@ -72,11 +72,37 @@ public final class KryoSetup {
         return List.copyOf(found);
     }
 
+    /**
+     * Serializable, but a copy in another JVM would guard or signal nothing: sending one is a mistake
+     * the caller should hear about rather than a silent, unlocked copy.
+     */
+    private static final List<Class<?>> PROCESS_LOCAL = List.of(
+            java.util.concurrent.locks.Lock.class,
+            java.util.concurrent.locks.ReadWriteLock.class,
+            java.util.concurrent.locks.Condition.class,
+            java.util.concurrent.Semaphore.class,
+            java.util.concurrent.CountDownLatch.class,
+            java.util.concurrent.CyclicBarrier.class,
+            java.util.concurrent.Phaser.class,
+            Thread.class,
+            ThreadGroup.class,
+            java.net.Socket.class,
+            java.net.ServerSocket.class,
+            java.nio.channels.Channel.class,
+            java.io.InputStream.class,
+            java.io.OutputStream.class);
+
     /** JDK classes keep private state that FieldSerializer cannot reach without --add-opens. */
     private static final class ProcpoolKryo extends Kryo {
         /** Called only for classes no registered or default serializer claims: FieldSerializer territory. */
         @Override
         protected Serializer newDefaultSerializer(Class type) {
+            for (Class<?> local : PROCESS_LOCAL) {
+                if (local.isAssignableFrom(type)) {
+                    throw new KryoException("cannot serialize " + type.getName() + ": a " + local.getSimpleName()
+                            + " only means something inside its own JVM");
+                }
+            }
             if (isJdkClass(type)) {
                 if (Serializable.class.isAssignableFrom(type)) {
                     return new JavaSerializer();

@@ -1,0 +1,120 @@
+package dev.procpool;
+
+import static dev.procpool.FaultTestSupport.assertNoProcessLeft;
+import static dev.procpool.FaultTestSupport.isGone;
+import static dev.procpool.FaultTestSupport.liveDescendants;
+import static dev.procpool.FaultTestSupport.poll;
+import static dev.procpool.FaultTestSupport.readPids;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 5: the parent JVM is killed with SIGKILL; every worker must exit within 2 seconds (stdin EOF
+ * and the parent watch). A child JVM ({@link ParentDeathChild}) plays the parent; the test kills it
+ * and watches the worker pids through {@code /proc} (a zombie counts as gone).
+ */
+@Timeout(60)
+class ParentDeathTest {
+    private static final Duration WORKERS_GONE_WITHIN = Duration.ofSeconds(2);
+
+    @TempDir
+    Path tmp;
+
+    private Set<Long> baseline;
+    private Process child;
+
+    @BeforeEach
+    void takeBaseline() {
+        baseline = liveDescendants();
+    }
+
+    @AfterEach
+    void cleanUp() {
+        if (child != null) {
+            child.destroyForcibly();
+        }
+        assertNoProcessLeft(baseline);
+    }
+
+    @Test
+    void busyWorkersExitWhenTheParentIsKilled() throws Exception {
+        killParentAndWatchWorkers("busy");
+    }
+
+    @Test
+    void idleWorkersExitWhenTheParentIsKilled() throws Exception {
+        killParentAndWatchWorkers("idle");
+    }
+
+    private void killParentAndWatchWorkers(String mode) throws Exception {
+        Path running = tmp.resolve("running");
+        Path childErr = tmp.resolve("child-stderr.txt");
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
+                ParentDeathChild.class.getName(), running.toString(), mode)
+                .redirectError(childErr.toFile())
+                .redirectInput(ProcessBuilder.Redirect.PIPE)
+                .start();
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
+        CompletableFuture<String> line = CompletableFuture.supplyAsync(() -> {
+            try {
+                String l;
+                while ((l = out.readLine()) != null) {
+                    if (l.startsWith("WORKERS ")) {
+                        return l;
+                    }
+                }
+                return null;
+            } catch (java.io.IOException e) {
+                return null;
+            }
+        });
+        String workersLine = line.get(40, TimeUnit.SECONDS);
+        if (workersLine == null) {
+            fail("the child JVM printed no WORKERS line; its stderr:\n" + Files.readString(childErr));
+        }
+        Set<Long> workers = Arrays.stream(workersLine.substring("WORKERS ".length()).trim().split(" "))
+                .map(Long::parseLong).collect(Collectors.toSet());
+        assertThat(workers).as("worker pids from the child").hasSize(2);
+        if (mode.equals("busy")) {
+            assertThat(new HashSet<>(readPids(running))).as("both workers are inside a task").containsAll(workers);
+        }
+        assertThat(workers).allSatisfy(pid -> assertThat(isGone(pid)).as("worker %d alive before the kill", pid).isFalse());
+        Set<Long> childTree = ProcessHandle.of(child.pid()).orElseThrow().descendants().map(ProcessHandle::pid)
+                .collect(Collectors.toSet());
+        assertThat(childTree).as("the workers are the child's children").containsAll(workers);
+
+        assertThat(child.toHandle().destroyForcibly()).isTrue(); // SIGKILL: no shutdown hook runs
+        long killed = System.nanoTime();
+        assertThat(child.waitFor(5, TimeUnit.SECONDS)).isTrue();
+        boolean allGone = poll(WORKERS_GONE_WITHIN, () -> workers.stream().allMatch(FaultTestSupport::isGone));
+        long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
+        if (!allGone) {
+            List<Long> alive = workers.stream().filter(p -> !isGone(p)).collect(Collectors.toList());
+            alive.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly)); // no orphans from us
+            fail("workers " + alive + " still alive " + WORKERS_GONE_WITHIN + " after the parent was killed");
+        }
+        System.out.println("ParentDeathTest(" + mode + "): workers gone " + tookMillis + " ms after the parent's SIGKILL");
+        assertThat(tookMillis).isLessThanOrEqualTo(WORKERS_GONE_WITHIN.toMillis() + 100);
+    }
+}

@@ -1,0 +1,67 @@
+package dev.procpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ProgressTest {
+
+    @ParameterizedTest
+    @EnumSource(value = PoolMode.class, names = {"PROCESSES", "THREADS"})
+    void aLongMapReportsGrowingProgressAndAFinalReport(PoolMode mode) {
+        List<Progress> reports = new CopyOnWriteArrayList<>();
+        List<Integer> inputs = IntStream.range(0, 200).boxed().collect(Collectors.toList());
+        try (ProcessPool pool = ProcessPool.builder().workers(2).mode(mode).progress(reports::add).build()) {
+            // at least 200 x 5 ms / 2 workers = 0.5 s: more than two report intervals
+            pool.map((Integer i) -> {
+                PoolTestSupport.pause(5);
+                if (i == 199) { // the lowest failing index decides when map fails: make it the last
+                    throw new IllegalStateException("counted as failed");
+                }
+                return i;
+            }, inputs, 1);
+        } catch (TaskFailedException expected) {
+            assertThat(expected.inputIndex()).isEqualTo(199);
+        }
+        assertThat(reports).hasSizeGreaterThanOrEqualTo(2);
+        Progress last = reports.get(reports.size() - 1);
+        assertThat(last.finished()).isTrue();
+        assertThat(last.total()).isEqualTo(200);
+        assertThat(last.failed()).isEqualTo(1);
+        assertThat(last.done()).isEqualTo(200);
+        assertThat(reports.subList(0, reports.size() - 1)).allSatisfy(p -> assertThat(p.finished()).isFalse());
+        assertThat(reports).extracting(Progress::done).isSorted();
+        assertThat(reports.stream().filter(Progress::finished)).hasSize(1);
+    }
+
+    @Test
+    void theConsoleLineShowsCountsRateAndEta() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ProgressListener console = ProgressListener.console(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        console.onProgress(new Progress(1, 250, 1000, 3, Duration.ofSeconds(5), false));
+        console.onProgress(new Progress(1, 1000, 1000, 3, Duration.ofSeconds(20), true));
+        String text = bytes.toString(StandardCharsets.UTF_8);
+        assertThat(text).startsWith("\r250/1000 ( 25%), 3 failed, 50/s, ETA 15.0s");
+        assertThat(text).contains("\r1000/1000 (100%), 3 failed, 50/s, done in 20.0s\n");
+    }
+
+    @Test
+    void unknownTotalsHaveNoEta() {
+        Progress lazy = new Progress(2, 10, -1, 0, Duration.ofSeconds(1), false);
+        assertThat(lazy.eta()).isEmpty();
+        assertThat(lazy.ratePerSecond()).isEqualTo(10.0);
+    }
+}
