@@ -178,8 +178,10 @@ public final class PoolBench {
         return System.nanoTime() / 1e9;
     }
 
+    /** 0² + 1² + ... + (n-1)²; the product overflows a long before the division for n = 2,000,000. */
     static long sumSquaresBelow(long n) {
-        return (n - 1) * n * (2 * n - 1) / 6;
+        return java.math.BigInteger.valueOf(n - 1).multiply(java.math.BigInteger.valueOf(n))
+                .multiply(java.math.BigInteger.valueOf(2 * n - 1)).divide(java.math.BigInteger.valueOf(6)).longValueExact();
     }
 
     static int poolDefaultChunkSize(int n, int workers) {
@@ -875,7 +877,14 @@ public final class PoolBench {
 
     static final List<String> IMAP_VARIANTS = List.of("inprocess",
             "procpool.imap", "procpool.imap_paused_consumer", "procpool.map",
-            "procpool_threads.imap", "procpool_threads.imap_paused_consumer", "procpool_threads.map");
+            "procpool_threads.imap", "procpool_threads.imap_paused_consumer", "procpool_threads.map",
+            "procpool.imap_paused_retained", "procpool_threads.imap_paused_retained");
+
+    /** Heap in use after a full collection, in MiB: what is really retained. */
+    static double heapUsedAfterGcMib() {
+        System.gc();
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed() / (double) (1 << 20);
+    }
 
     static void childImap(Cfg cfg, String variant) throws InterruptedException {
         long n = cfg.imapN;
@@ -892,6 +901,7 @@ public final class PoolBench {
             double heapBefore = heapCommittedMib();
             double t0 = now();
             long total;
+            double retained = Double.NaN;
             switch (variant.substring(variant.indexOf('.') + 1)) {
                 case "inprocess" -> {
                     total = 0;
@@ -912,13 +922,22 @@ public final class PoolBench {
                     }
                 }
                 case "map" -> total = sum(pool.map(square, gen, cs));
+                case "imap_paused_retained" -> { // diagnostic: what a paused consumer's pool really holds
+                    double used0 = heapUsedAfterGcMib();
+                    try (ResultIterator<Long> it = pool.imap(square, gen, cs)) {
+                        total = it.next();
+                        Thread.sleep(1_000);
+                        retained = heapUsedAfterGcMib() - used0;
+                        total += sum(() -> it);
+                    }
+                }
                 default -> throw new IllegalArgumentException("unknown imap variant " + variant);
             }
             double dt = now() - t0;
             double peak = peakRssMib();
             childEvent("imap", "variant", variant, "seconds", dt, "before", before, "peak", peak,
                     "ok", total == sumSquaresBelow(n), "heap_before", heapBefore, "heap_after", heapCommittedMib(),
-                    "gcs", gcCount());
+                    "gcs", gcCount(), "retained", retained);
         } finally {
             if (pool != null) {
                 pool.close();
@@ -937,6 +956,12 @@ public final class PoolBench {
             if (info.hung || e == null) {
                 emit(base + ".seconds", "error", "s");
                 note("  imap " + v + " failed: rc=" + info.rc + " hung=" + info.hung + " stderr=" + tail(info.stderr, 500));
+                continue;
+            }
+            if (v.endsWith("_retained")) {
+                emit(base + ".retained_mib", Double.parseDouble(e.get("retained")), "MiB");
+                note("  imap " + v + ": heap in use after a full GC at the end of the 1 s pause minus the same just "
+                        + "before imap started (diagnostic only; its timings are not comparable)");
                 continue;
             }
             double seconds = Double.parseDouble(e.get("seconds"));
