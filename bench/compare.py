@@ -379,6 +379,11 @@ def main():
     lines += ["    command: bench/compare.py " + " ".join(shlex.quote(x) for x in sys.argv[1:])]
     lines += ["    raw outputs: " + os.path.relpath(py_tsv, ROOT) + ", " + os.path.relpath(jv_tsv, ROOT), ""]
     lines += table(parse(py_tsv), parse(jv_tsv))
+    for label, path in (("Python", py_tsv), ("procpool", jv_tsv)):
+        with open(path) as f:
+            bad = [ln.strip() for ln in f if "WRONG" in ln or "check failed" in ln or "\terror\t" in ln]
+        if bad:
+            lines += ["", f"WARNING: {label} output reports failed checks: " + " | ".join(bad[:5])]
     lines += ["", "Python startup is spawn (a fresh interpreter per worker, the analogue of a fresh worker JVM) "
               "unless marked fork. cpu_bound_heavy runs count_primes(400000) in Java, whose tasks take about as "
               "long as CPython's count_primes(40000); its Python columns repeat cpu_bound. Crash and imap cases "
