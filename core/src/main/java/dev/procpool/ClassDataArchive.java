@@ -97,7 +97,8 @@ final class ClassDataArchive {
     }
 
     static List<String> recordOptions(Path recording) {
-        return List.of("-XX:ArchiveClassesAtExit=" + recording);
+        // recording warns about every class it skips (JFR events, lambda forms): not the user's business
+        return List.of("-XX:ArchiveClassesAtExit=" + recording, "-Xlog:cds*=error:stderr");
     }
 
     /** After the recording worker exited: publish its archive if it wrote a complete one. */

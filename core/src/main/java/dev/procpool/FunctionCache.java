@@ -80,17 +80,11 @@ final class FunctionCache {
 
     private static byte[] serialize(Job job, Kryo kryo) {
         Output out = new Output(256, -1);
-        ClassLoader previous = kryo.getClassLoader();
-        // Kryo's closure fallback resolves the capturing class with this loader.
-        ClassLoader functionLoader = job.function.getClass().getClassLoader();
-        kryo.setClassLoader(functionLoader != null ? functionLoader : job.classLoader);
         try {
             Elements.write(kryo, out, job.function);
             return out.toBytes();
         } catch (RuntimeException | StackOverflowError e) {
             throw new ProcessPoolException("the task function cannot be sent to a worker JVM: " + Job.describe(e), e);
-        } finally {
-            kryo.setClassLoader(previous);
         }
     }
 }

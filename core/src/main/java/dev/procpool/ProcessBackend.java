@@ -53,13 +53,9 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         for (int i = 0; i < settings.workers(); i++) {
             launchWorker();
         }
-        if (settings.taskTimeout() != null) {
-            timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
-            timeoutWatch.setDaemon(true);
-            timeoutWatch.start();
-        } else {
-            timeoutWatch = null;
-        }
+        timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
+        timeoutWatch.setDaemon(true);
+        timeoutWatch.start();
     }
 
     /** tmpfs where there is one: the slot is shared memory and should never touch a disk. */
@@ -190,9 +186,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         terminate();
     }
 
+    /** Watches task time limits and, always, how long workers take to become ready. */
     private void watchTimeouts() {
         Duration timeout = settings.taskTimeout();
-        long pollMillis = Math.max(1, Math.min(100, timeout.toMillis() / 10));
+        long pollMillis = timeout == null ? 100 : Math.max(1, Math.min(100, timeout.toMillis() / 10));
+        Duration startLimit = settings.startTimeout();
         while (!stopping) {
             try {
                 Thread.sleep(pollMillis);
@@ -201,7 +199,14 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
             }
             long now = System.nanoTime();
             for (WorkerProcess worker : workers) {
-                worker.checkTimeout(now, timeout);
+                if (worker.isStartingLongerThan(now, startLimit)) {
+                    giveUp(new ProcessPoolException("worker-" + worker.id + " did not become ready within "
+                            + startLimit + " (a hanging initializer?); see Builder.startTimeout"));
+                    return;
+                }
+                if (timeout != null) {
+                    worker.checkTimeout(now, timeout);
+                }
             }
         }
     }

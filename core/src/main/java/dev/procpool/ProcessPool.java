@@ -26,6 +26,36 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
+ * <p><b>Blocking calls</b> ({@code Pool.map}, {@code starmap}, {@code apply}) return the results in
+ * input order:
+ * <pre>{@code
+ * List<Integer> lengths = pool.map(String::length, words);
+ * List<String> padded  = pool.starmap((w, n) -> w.repeat(n), List.of(Map.entry("ab", 2), Map.entry("c", 3)));
+ * int one              = pool.apply(String::length, "hello");
+ * }</pre>
+ *
+ * <p><b>Lazy calls</b> ({@code Pool.imap}, {@code imap_unordered}) read their input a few chunks ahead
+ * and stream the results; close the iterator to cancel the rest:
+ * <pre>{@code
+ * try (ResultIterator<Long> sizes = pool.imap(path -> Files.size(Path.of(path)), lines, 100)) {
+ *     while (sizes.hasNext()) total += sizes.next();
+ * }
+ * }</pre>
+ *
+ * <p><b>Asynchronous calls</b> ({@code Pool.apply_async}, {@code map_async}) return
+ * {@link CompletableFuture}s; {@code cancel(true)} stops a running task by killing its worker:
+ * <pre>{@code
+ * CompletableFuture<Report> report = pool.submit(() -> buildReport(day));
+ * CompletableFuture<List<Long>> all = pool.mapAsync(x -> x * x, inputs);
+ * report.get(30, TimeUnit.SECONDS);
+ * }</pre>
+ *
+ * <p><b>Where an {@code ExecutorService} is expected</b>, {@link #asExecutorService()} adapts the pool:
+ * <pre>{@code
+ * ExecutorService executor = pool.asExecutorService();
+ * List<Future<Integer>> futures = executor.invokeAll(List.of((SerializableCallable<Integer>) () -> 1));
+ * }</pre>
+ *
  * <p><b>Threads.</b> A pool is safe to use from many threads at once; calls are queued in the order
  * they arrive and share the workers.
  *
@@ -70,7 +100,7 @@ public final class ProcessPool implements AutoCloseable {
         Scheduler chosenScheduler = new Scheduler();
         Backend chosen;
         switch (builder.mode) {
-            case THREADS -> chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
+            case THREADS -> chosen = new ThreadBackend(settings, chosenScheduler, this::breakPool);
             case PROCESSES -> chosen = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
             default -> {
                 ProcessBackend processes = new ProcessBackend(settings, chosenScheduler, counters, this::breakPool);
@@ -83,7 +113,7 @@ public final class ProcessPool implements AutoCloseable {
                             reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
                     broken = null;
                     chosenScheduler = new Scheduler();
-                    chosen = new ThreadBackend(settings.workers(), settings.taskTimeout(), chosenScheduler);
+                    chosen = new ThreadBackend(settings, chosenScheduler, this::breakPool);
                 }
             }
         }
@@ -594,6 +624,7 @@ public final class ProcessPool implements AutoCloseable {
         private SerializableRunnable initializer;
         private int maxTasksPerWorker;
         private Duration taskTimeout;
+        private Duration startTimeout = Duration.ofSeconds(60);
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
         private ProgressListener progress;
@@ -680,7 +711,8 @@ public final class ProcessPool implements AutoCloseable {
         /**
          * Runs once in every worker before its first task, replacement workers included
          * ({@code Pool(initializer=...)}). If it throws, the pool fails with its cause instead of
-         * restarting workers. Default: none.
+         * restarting workers; one that does not finish within {@link #startTimeout} fails the pool
+         * the same way. Default: none.
          *
          * @param initializer what to run
          * @return this builder
@@ -720,6 +752,23 @@ public final class ProcessPool implements AutoCloseable {
                 throw new IllegalArgumentException("taskTimeout must be positive, got " + timeout);
             }
             this.taskTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * How long a worker JVM may take to become ready, its initializer included. A worker still
+         * starting after it breaks the pool with that reason (every call fails) instead of leaving
+         * calls waiting. Default: 60 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
+         */
+        public Builder startTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
+            }
+            this.startTimeout = timeout;
             return this;
         }
 
@@ -775,8 +824,8 @@ public final class ProcessPool implements AutoCloseable {
 
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer, maxTasksPerWorker,
-                    taskTimeout, retries);
+                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer,
+                    maxTasksPerWorker, taskTimeout, startTimeout, retries);
         }
     }
 }

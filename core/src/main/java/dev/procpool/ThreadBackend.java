@@ -5,12 +5,16 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Runs chunks on in-process threads: the same scheduler, jobs and failure types as worker JVMs,
  * without isolation. Inputs and results are passed by reference, not copied.
+ *
+ * <p>The pool's initializer runs once in every pool thread before its first task; if it throws, the
+ * pool breaks with its cause, as with worker JVMs.
  *
  * <p>A thread cannot be killed: a task past the time limit fails with {@link TaskTimeoutException},
  * its thread is interrupted and abandoned (it reports nothing more and exits when the task returns),
@@ -21,6 +25,8 @@ final class ThreadBackend implements Backend {
 
     private final Scheduler scheduler;
     private final Duration taskTimeout;
+    private final Runnable initializer;
+    private final Consumer<ProcessPoolException> breakPool;
     private final Lane[] lanes;
     private final long startedNanos = System.nanoTime();
     private final Thread timeoutWatch;
@@ -43,6 +49,9 @@ final class ThreadBackend implements Backend {
 
         @Override
         public void run() {
+            if (!initialize()) {
+                return;
+            }
             while (!stopping) {
                 Chunk next;
                 try {
@@ -57,6 +66,21 @@ final class ThreadBackend implements Backend {
                     return;
                 }
                 Thread.interrupted(); // an interrupt meant for that chunk must not hit the next
+            }
+        }
+
+        /** Runs the pool's initializer in this thread, as a worker JVM does; false if it threw. */
+        private boolean initialize() {
+            if (initializer == null) {
+                return true;
+            }
+            try {
+                initializer.run();
+                return true;
+            } catch (RuntimeException | Error failure) {
+                breakPool.accept(new ProcessPoolException("the pool's initializer failed in " + thread.getName() + ": "
+                        + failure, failure));
+                return false;
             }
         }
 
@@ -137,9 +161,12 @@ final class ThreadBackend implements Backend {
         }
     }
 
-    ThreadBackend(int workers, Duration taskTimeout, Scheduler scheduler) {
+    ThreadBackend(WorkerSettings settings, Scheduler scheduler, Consumer<ProcessPoolException> breakPool) {
+        int workers = settings.workers();
         this.scheduler = scheduler;
-        this.taskTimeout = taskTimeout;
+        this.taskTimeout = settings.taskTimeout();
+        this.initializer = settings.initializer();
+        this.breakPool = breakPool;
         this.lanes = new Lane[workers];
         for (int i = 0; i < workers; i++) {
             lanes[i] = new Lane(i + 1, 0);

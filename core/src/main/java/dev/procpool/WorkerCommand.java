@@ -90,12 +90,13 @@ final class WorkerCommand {
         if (launcher != null) {
             entries.add(launcher);
         }
+        // absolute: a worker may run in another working directory
         if (given != null) {
-            given.forEach(p -> entries.add(p.toString()));
+            given.forEach(p -> entries.add(p.toAbsolutePath().toString()));
         } else {
             for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
                 if (!entry.isEmpty()) {
-                    entries.add(entry);
+                    entries.add(Path.of(entry).toAbsolutePath().toString());
                 }
             }
         }

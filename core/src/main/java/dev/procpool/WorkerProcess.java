@@ -50,6 +50,13 @@ final class WorkerProcess {
     private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
     /** Chunks sent but not answered; two keep the pipe busy while the worker computes. */
     static final int MAX_CHUNKS_IN_FLIGHT = 2;
+    /**
+     * When tasks take less than this each, a pipe round trip costs more than a chunk of them: the
+     * worker may then hold more small chunks, so it never waits for the parent between them.
+     */
+    private static final long FAST_TASK_NANOS = 50_000;
+    private static final int FAST_MAX_CHUNKS = 32;
+    private static final int FAST_MAX_TASKS = 64;
     private static final long EXIT_WAIT_MILLIS = 3_000;
 
     enum State { STARTING, READY, STOPPING, DEAD }
@@ -96,6 +103,11 @@ final class WorkerProcess {
     // Guarded by this.
     private State state = State.STARTING;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
+    private int tasksInFlight;
+    /** Time per task while busy, smoothed; starts slow so that nothing piles up before it is known. */
+    private double nanosPerTask = Double.MAX_VALUE;
+    private long lastCompletionNanos;
+    private boolean busyAtLastCompletion;
     private long tasksSent;
     private long timedOutSequence = -1;
     private boolean shutdownRequested;
@@ -249,6 +261,10 @@ final class WorkerProcess {
         return true;
     }
 
+    synchronized boolean isStartingLongerThan(long nowNanos, Duration limit) {
+        return state == State.STARTING && !shutdownRequested && nowNanos - startedNanos > limit.toNanos();
+    }
+
     /**
      * Called by the timeout watch: kills the worker when one task has been running longer than the
      * limit. The running task is read from the shared slot; the clock starts when the watch first
@@ -366,8 +382,10 @@ final class WorkerProcess {
                 throw new FrameChannel.CorruptFrameException("bad result status " + status);
             }
             synchronized (this) {
+                tasksInFlight--;
                 if (++head.answered[0] == chunk.size()) {
                     inFlight.removeFirst();
+                    learnTaskTime(chunk.size());
                     roomMade = true;
                     notifyAll();
                 }
@@ -376,6 +394,17 @@ final class WorkerProcess {
         if (roomMade) {
             fill(false);
         }
+    }
+
+    /** Guarded by this: the time between completions while the worker had more to do is its pace. */
+    private void learnTaskTime(int tasks) {
+        long now = System.nanoTime();
+        if (busyAtLastCompletion) {
+            double sample = (double) (now - lastCompletionNanos) / tasks;
+            nanosPerTask = nanosPerTask == Double.MAX_VALUE ? sample : 0.7 * nanosPerTask + 0.3 * sample;
+        }
+        lastCompletionNanos = now;
+        busyAtLastCompletion = !inFlight.isEmpty();
     }
 
     private static void readValue(Kryo kryo, Input in, Job job, long index) {
@@ -423,7 +452,9 @@ final class WorkerProcess {
         boolean wasReady;
         boolean expected;
         boolean recycled;
+        boolean cancelKill;
         synchronized (this) {
+            cancelKill = killedToCancel;
             wasReady = state != State.STARTING;
             recycled = !shutdownRequested && state == State.STOPPING && inFlight.isEmpty() && corruption == null;
             expected = shutdownRequested || recycled || killedToCancel;
@@ -444,7 +475,7 @@ final class WorkerProcess {
         } else {
             log.debug("worker-{} (pid {}) exited: {}", id, pid(), reason);
         }
-        settleTasks(held, exitCode, reason, timedOut);
+        settleTasks(held, exitCode, reason, timedOut, cancelKill);
         listener.onExit(new Exit(this, wasReady, !expected, recycled, exitCode, reason, stderr.lastLines()));
     }
 
@@ -465,24 +496,27 @@ final class WorkerProcess {
         }
     }
 
-    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut) {
+    /**
+     * Decides the fate of every task the dead worker held without an answer. The one running at the
+     * death (from the slot) timed out, or crashed the worker (retried or failed), unless the pool killed
+     * the worker for another reason (a cancel, or a timeout that ended just before the kill): then it
+     * runs again like the others, which never started or lost only their unsent results.
+     */
+    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut, boolean killedToCancel) {
         if (held.isEmpty()) {
             return;
         }
         long running = slot.get();
-        boolean blamedSomeone = false;
+        boolean diedInATask = false;
         for (InFlight f : held) {
-            Chunk chunk = f.chunk;
-            int from = f.answered[0];
-            for (int position = from; position < chunk.size(); position++) {
-                long sequence = f.firstSequence + position;
-                if (sequence == running) {
-                    blamedSomeone = true;
-                }
-            }
+            long position = running - f.firstSequence;
+            diedInATask |= position >= f.answered[0] && position < f.chunk.size();
         }
-        boolean blameFirst = !blamedSomeone; // died outside a task (e.g. reading an input): bound the retries
-        List<Long> requeueIndices = new ArrayList<>();
+        boolean killedByThePool = killedToCancel || timedOut >= 0;
+        // Died between tasks (e.g. reading an input that exhausts memory): blame the next one, so that a
+        // poison input cannot kill worker after worker forever.
+        boolean blameNext = !diedInATask && !killedByThePool;
+        List<Long> retried = new ArrayList<>();
         for (InFlight f : held) {
             Chunk chunk = f.chunk;
             Job job = chunk.job();
@@ -490,19 +524,19 @@ final class WorkerProcess {
             for (int position = f.answered[0]; position < chunk.size(); position++) {
                 long sequence = f.firstSequence + position;
                 long index = chunk.indices()[position];
-                boolean blamed = sequence == running || blameFirst;
-                blameFirst = false;
+                boolean culprit = sequence == running || blameNext;
+                blameNext = false;
                 if (job.isFinished()) {
                     continue;
                 }
-                if (!blamed) {
-                    keep.add(position);
-                } else if (sequence == timedOut) {
+                if (culprit && sequence == timedOut) {
                     job.failed(index, new TaskTimeoutException(index, settings.taskTimeout()));
+                } else if (!culprit || killedByThePool) {
+                    keep.add(position);
                 } else if (job.recordCrash(index) <= settings.retries()) {
                     job.counters.retried.incrementAndGet();
                     keep.add(position);
-                    requeueIndices.add(index);
+                    retried.add(index);
                 } else {
                     job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid()
                             + ") died while running the task for input " + index + ": " + reason + stderrSuffix(),
@@ -519,8 +553,8 @@ final class WorkerProcess {
                 scheduler.requeue(new Chunk(job, indices, inputs));
             }
         }
-        if (!requeueIndices.isEmpty()) {
-            log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, requeueIndices);
+        if (!retried.isEmpty()) {
+            log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, retried);
         }
     }
 
@@ -576,7 +610,7 @@ final class WorkerProcess {
             while (true) {
                 boolean stopping;
                 synchronized (this) {
-                    while (state == State.READY && (inFlight.size() >= MAX_CHUNKS_IN_FLIGHT
+                    while (state == State.READY && (!hasRoom(MAX_CHUNKS_IN_FLIGHT)
                             || stopWhenDrained() && !inFlight.isEmpty())) {
                         wait();
                     }
@@ -592,6 +626,15 @@ final class WorkerProcess {
         } catch (InterruptedException e) {
             // the worker died or the pool is stopping
         }
+    }
+
+    /** Guarded by this: room for another chunk, {@code chunks} of them, or more small ones for fast tasks. */
+    private boolean hasRoom(int chunks) {
+        if (inFlight.size() < chunks) {
+            return true;
+        }
+        return chunks == MAX_CHUNKS_IN_FLIGHT && nanosPerTask < FAST_TASK_NANOS && inFlight.size() < FAST_MAX_CHUNKS
+                && tasksInFlight < FAST_MAX_TASKS;
     }
 
     /** Guarded by this. */
@@ -620,7 +663,7 @@ final class WorkerProcess {
             while (true) {
                 long budget;
                 synchronized (this) {
-                    if (state != State.READY || inFlight.size() >= upTo) {
+                    if (state != State.READY || !hasRoom(upTo)) {
                         return;
                     }
                     budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
@@ -682,6 +725,7 @@ final class WorkerProcess {
                 return;
             }
             inFlight.addLast(new InFlight(chunk, nextSequence, new int[1]));
+            tasksInFlight += chunk.size();
             tasksSent += chunk.size();
         }
         nextSequence += chunk.size();

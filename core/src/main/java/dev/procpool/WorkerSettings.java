@@ -16,4 +16,5 @@ record WorkerSettings(
         SerializableRunnable initializer,
         int maxTasksPerWorker,
         Duration taskTimeout,
+        Duration startTimeout,
         int retries) {}

@@ -86,4 +86,44 @@ class LifecycleTest {
         }
         assertNoWorkersLeft();
     }
+
+    @Test
+    void aHangingInitializerBreaksThePoolAfterTheStartTimeoutInsteadOfLeavingCallsWaiting() throws Exception {
+        long started = System.nanoTime();
+        try (ProcessPool pool = ProcessPool.builder().workers(1).startTimeout(java.time.Duration.ofSeconds(3))
+                .initializer(() -> PoolTestSupport.pause(120_000)).build()) {
+            assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1)))
+                    .isInstanceOf(ProcessPoolException.class)
+                    .hasMessageContaining("did not become ready within PT3S");
+        }
+        assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).isLessThan(20);
+        assertNoWorkersLeft();
+    }
+
+    static final java.util.Set<String> INITIALIZED_THREADS = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
+    @Test
+    void threadModeRunsTheInitializerInEveryPoolThread() {
+        try (ProcessPool pool = ProcessPool.builder().workers(2).mode(PoolMode.THREADS)
+                .initializer(() -> INITIALIZED_THREADS.add(Thread.currentThread().getName())).build()) {
+            List<Boolean> seen = pool.map((Integer i) -> {
+                PoolTestSupport.pause(2);
+                return INITIALIZED_THREADS.contains(Thread.currentThread().getName());
+            }, java.util.stream.IntStream.range(0, 50).boxed().collect(java.util.stream.Collectors.toList()), 1);
+            assertThat(seen).hasSize(50).containsOnly(true);
+        }
+    }
+
+    @Test
+    void threadModeWithAFailingInitializerFailsCallsWithItsCause() {
+        try (ProcessPool pool = ProcessPool.builder().workers(1).mode(PoolMode.THREADS)
+                .initializer(() -> {
+                    throw new IllegalStateException("no licence");
+                }).build()) {
+            assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1)))
+                    .isInstanceOf(ProcessPoolException.class)
+                    .hasMessageContaining("no licence")
+                    .hasRootCauseInstanceOf(IllegalStateException.class);
+        }
+    }
 }

@@ -43,7 +43,7 @@ public final class KryoSetup {
         kryo.setReferences(true);
         kryo.setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
         kryo.setClassLoader(classLoader);
-        kryo.register(ClosureSerializer.Closure.class, new ClosureSerializer());
+        kryo.register(ClosureSerializer.Closure.class, new LambdaSerializer());
         kryo.addDefaultSerializer(Throwable.class, JavaSerializer.class);
         kryo.addDefaultSerializer(Map.entry(1, 1).getClass(), new MapEntrySerializer());
         kryo.addDefaultSerializer(List.of(1, 2, 3).getClass(), new NullTolerantListSerializer());

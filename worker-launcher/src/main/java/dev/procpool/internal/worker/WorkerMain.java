@@ -36,6 +36,8 @@ public final class WorkerMain {
     /** Results are handed to the pipe at least this often while tasks keep coming. */
     private static final long RESULT_FLUSH_NANOS = 200_000;
     private static final int RESULT_FLUSH_BYTES = 64 * 1024;
+    /** Lets the parent refill a worker that holds many small chunks before it runs dry. */
+    private static final int RESULT_FLUSH_COUNT = 16;
     private static final long PARENT_POLL_MILLIS = 200;
 
     private final OutputStream channel;
@@ -199,7 +201,8 @@ public final class WorkerMain {
                 slot.set(sequence++);
                 runOne(chunk.function, input);
                 long now = System.nanoTime();
-                if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.position() >= RESULT_FLUSH_BYTES) {
+                if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.position() >= RESULT_FLUSH_BYTES
+                        || resultCount >= RESULT_FLUSH_COUNT) {
                     handOffResults();
                     lastHandOff = now;
                 }

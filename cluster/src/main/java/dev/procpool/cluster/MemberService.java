@@ -1,0 +1,375 @@
+package dev.procpool.cluster;
+
+import dev.procpool.PoolMode;
+import dev.procpool.PoolStats;
+import dev.procpool.ProcessPool;
+import dev.procpool.ProcessPoolException;
+import dev.procpool.ResultIterator;
+import dev.procpool.SerializableFunction;
+import dev.procpool.SerializableRunnable;
+import dev.procpool.TaskFailedException;
+import dev.procpool.TaskTimeoutException;
+import dev.procpool.WorkerCrashedException;
+import java.io.File;
+import java.io.IOException;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The member's side: a jar cache by SHA-256, and per client session a class loader over the shipped
+ * jars and a local {@link ProcessPool} whose worker JVMs see the same jars.
+ */
+final class MemberService {
+    static final String USER_CONTEXT_KEY = "dev.procpool.cluster.MemberService";
+    /** Environment variable every worker JVM of a member gets: the member's name. */
+    static final String MEMBER_ENV = "PROCPOOL_MEMBER";
+    private static final Logger log = LoggerFactory.getLogger(MemberService.class);
+
+    private final Path jarDirectory;
+    private final Path uploadDirectory;
+    private final List<Path> ownClassPath = Arrays.stream(System.getProperty("java.class.path", "").split(File.pathSeparator))
+            .filter(e -> !e.isEmpty()).map(Path::of).toList();
+    private final Set<String> ownJars;
+    private final int defaultWorkers;
+    private final Map<UUID, Session> sessions = new ConcurrentHashMap<>();
+    private volatile String name;
+    private volatile boolean stopped;
+
+    MemberService(Path cacheDirectory, int defaultWorkers) throws IOException {
+        this.jarDirectory = Files.createDirectories(cacheDirectory.resolve("jars"));
+        this.uploadDirectory = Files.createDirectories(cacheDirectory.resolve("uploads"));
+        this.ownJars = ownJarHashes();
+        this.defaultWorkers = defaultWorkers;
+    }
+
+    void setName(String name) {
+        this.name = name;
+    }
+
+    String name() {
+        return name;
+    }
+
+    // ------------------------------------------------------------------------------- sessions
+
+    private static final class Session {
+        final UUID id;
+        final UUID client;
+        final URLClassLoader loader;
+        final ProcessPool pool;
+        final AtomicLong chunks = new AtomicLong();
+        final Map<Long, SerializableFunction<Object, Object>> functions = new LinkedHashMap<>(16, 0.75f, true) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, SerializableFunction<Object, Object>> eldest) {
+                return size() > 32;
+            }
+        };
+
+        Session(UUID id, UUID client, URLClassLoader loader, ProcessPool pool) {
+            this.id = id;
+            this.client = client;
+            this.loader = loader;
+            this.pool = pool;
+        }
+    }
+
+    Tasks.PrepareReply prepare(UUID id, UUID client, List<Tasks.JarRef> jars, Tasks.SessionSettings settings)
+            throws IOException {
+        checkRunning();
+        List<String> missing = new ArrayList<>();
+        List<Path> shipped = new ArrayList<>();
+        for (Tasks.JarRef jar : jars) {
+            if (ownJars.contains(jar.sha256())) {
+                continue; // the member has this very jar on its own class path
+            }
+            Path cached = jarDirectory.resolve(jar.sha256() + ".jar");
+            if (Files.isRegularFile(cached)) {
+                shipped.add(cached);
+            } else {
+                missing.add(jar.sha256());
+            }
+        }
+        if (!missing.isEmpty()) {
+            return new Tasks.PrepareReply(missing, name, 0);
+        }
+        Session session;
+        synchronized (sessions) {
+            checkRunning();
+            session = sessions.get(id);
+            if (session == null) {
+                session = open(id, client, shipped, settings);
+                sessions.put(id, session);
+            }
+        }
+        return new Tasks.PrepareReply(List.of(), name, session.pool.workers());
+    }
+
+    private Session open(UUID id, UUID client, List<Path> shipped, Tasks.SessionSettings settings) throws IOException {
+        URL[] urls = new URL[shipped.size()];
+        for (int i = 0; i < urls.length; i++) {
+            urls[i] = toUrl(shipped.get(i));
+        }
+        URLClassLoader loader = new URLClassLoader("procpool-session-" + id, urls, MemberService.class.getClassLoader());
+        ProcessPool.Builder builder = ProcessPool.builder().mode(PoolMode.PROCESSES)
+                .workers(settings.workersPerMember() > 0 ? settings.workersPerMember() : defaultWorkers)
+                .environment(MEMBER_ENV, name);
+        // Workers: the member's own class path, then the shipped jars (the member's copies win, as in the loader).
+        List<Path> classPath = new ArrayList<>(ownClassPath);
+        classPath.addAll(shipped);
+        builder.classPath(classPath);
+        settings.jvmOptions().forEach(builder::jvmOptions);
+        settings.environment().forEach(builder::environment);
+        if (settings.maxTasksPerWorker() > 0) {
+            builder.maxTasksPerWorker(settings.maxTasksPerWorker());
+        }
+        if (settings.taskTimeoutMillis() > 0) {
+            builder.taskTimeout(Duration.ofMillis(settings.taskTimeoutMillis()));
+        }
+        builder.retries(settings.retries());
+        if (settings.initializer() != null) {
+            builder.initializer(new Wire.OpaqueRunnable(settings.initializer()));
+        }
+        ClassLoader previous = Thread.currentThread().getContextClassLoader();
+        Thread.currentThread().setContextClassLoader(loader);
+        try {
+            ProcessPool pool = builder.build();
+            log.info("procpool member {}: session {} opened ({} workers, {} shipped jars)", name, id, pool.workers(),
+                    shipped.size());
+            return new Session(id, client, loader, pool);
+        } finally {
+            Thread.currentThread().setContextClassLoader(previous);
+        }
+    }
+
+    private static URL toUrl(Path path) {
+        try {
+            return path.toUri().toURL();
+        } catch (MalformedURLException e) {
+            throw new IllegalArgumentException(e);
+        }
+    }
+
+    void closeSession(UUID id, boolean terminate) {
+        Session session = sessions.remove(id);
+        if (session != null) {
+            end(session, terminate);
+        }
+    }
+
+    void clientLeft(UUID client) {
+        for (Session session : List.copyOf(sessions.values())) {
+            if (session.client.equals(client) && sessions.remove(session.id, session)) {
+                log.info("procpool member {}: client {} left, ending session {}", name, client, session.id);
+                end(session, true);
+            }
+        }
+    }
+
+    private void end(Session session, boolean terminate) {
+        Thread closer = new Thread(() -> {
+            try {
+                if (terminate) {
+                    session.pool.terminate();
+                } else {
+                    session.pool.close();
+                }
+            } finally {
+                try {
+                    session.loader.close();
+                } catch (IOException ignored) {
+                    // nothing held open that matters
+                }
+            }
+        }, "procpool-session-close");
+        closer.setDaemon(true);
+        closer.start();
+    }
+
+    long[] stats(UUID id) {
+        Session session = sessions.get(id);
+        if (session == null) {
+            return new long[9];
+        }
+        PoolStats s = session.pool.stats();
+        return new long[] {s.workers().size(), s.tasksSucceeded(), s.tasksFailed(), s.tasksRetried(), s.workerCrashes(),
+                s.taskTimeouts(), s.workersStarted(), s.workersRecycled(), session.chunks.get()};
+    }
+
+    void shutdown() {
+        stopped = true;
+        synchronized (sessions) {
+            for (Session session : sessions.values()) {
+                session.pool.terminate();
+            }
+            sessions.clear();
+        }
+    }
+
+    private void checkRunning() {
+        if (stopped) {
+            throw new IllegalStateException("procpool member " + name + " is shutting down");
+        }
+    }
+
+    // --------------------------------------------------------------------------------- chunks
+
+    Tasks.ChunkReply runChunk(Tasks.Chunk chunk) {
+        long start = System.nanoTime();
+        Session session = sessions.get(chunk.session);
+        if (session == null) {
+            return new Tasks.ChunkReply(null, name, 0, "no session " + chunk.session + " on member " + name, null);
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(session.loader);
+        try {
+            SerializableFunction<Object, Object> function = function(session, chunk);
+            byte[][] inputs = chunk.inputs;
+            byte[][] elements = new byte[inputs.length][];
+            ResultIterator<Object> results;
+            try {
+                results = session.pool.imap(function, Arrays.asList((Object[]) inputs), inputs.length);
+            } catch (IllegalStateException e) { // the session was closed under us
+                return new Tasks.ChunkReply(null, name, 0, "session " + chunk.session + " closed on member " + name, null);
+            }
+            ProcessPoolException whole = null;
+            try (results) {
+                for (int i = 0; i < inputs.length; i++) {
+                    long index = chunk.firstIndex + i;
+                    Object outcome;
+                    if (whole != null) {
+                        outcome = new Wire.ElementFailure(new IndexedFailure(index, whole.getMessage(), whole));
+                    } else {
+                        try {
+                            outcome = results.next(); // the result's bytes, read by the client
+                        } catch (ProcessPoolException e) {
+                            if (e.inputIndex() < 0) {
+                                whole = e; // the local pool failed the whole call (broken pool, unsendable function)
+                            }
+                            outcome = new Wire.ElementFailure(rebase(e, chunk.firstIndex, index));
+                        } catch (java.util.NoSuchElementException e) {
+                            whole = new ProcessPoolException("the member's pool ended the call early", e);
+                            outcome = new Wire.ElementFailure(new IndexedFailure(index, whole.getMessage()
+                                    + " (on cluster member " + name + ")", e));
+                        }
+                    }
+                    elements[i] = outcome instanceof byte[] bytes ? bytes : encode(outcome, index, session.loader);
+                }
+            }
+            session.chunks.incrementAndGet();
+            return new Tasks.ChunkReply(elements, name, System.nanoTime() - start, null, null);
+        } finally {
+            thread.setContextClassLoader(previous);
+        }
+    }
+
+    private SerializableFunction<Object, Object> function(Session session, Tasks.Chunk chunk) {
+        // One instance per call: the local pool then sends it to each worker once, and each worker reads it once.
+        synchronized (session.functions) {
+            return session.functions.computeIfAbsent(chunk.job, j -> new Wire.Opaque(chunk.kind, chunk.function));
+        }
+    }
+
+    private byte[] encode(Object outcome, long index, ClassLoader loader) {
+        try {
+            return Wire.write(outcome, loader);
+        } catch (RuntimeException | StackOverflowError e) {
+            return Wire.write(new Wire.ElementFailure(new IndexedFailure(index, "the result for input " + index
+                    + " cannot be sent back from cluster member " + name + ": " + e, null)), loader);
+        }
+    }
+
+    /** The local pool numbered the chunk's inputs from 0; the caller numbers them in the whole call. */
+    private ProcessPoolException rebase(ProcessPoolException e, long offset, long index) {
+        String where = " (on cluster member " + name + ")";
+        ProcessPoolException rebased;
+        if (e.inputIndex() < 0) {
+            rebased = new IndexedFailure(index, e.getMessage() + where, e);
+        } else {
+            String message = renumber(e.getMessage(), e.inputIndex(), index) + where;
+            if (e instanceof TaskFailedException failed) {
+                rebased = new TaskFailedException(index, failed.remoteClassName(), message, failed.getCause());
+            } else if (e instanceof WorkerCrashedException crashed) {
+                rebased = new WorkerCrashedException(index, message, crashed.exitCode(), crashed.lastStderrLines());
+            } else if (e instanceof TaskTimeoutException timedOut) {
+                rebased = new TaskTimeoutException(index, timedOut.timeout());
+            } else {
+                rebased = new IndexedFailure(index, message, e.getCause());
+            }
+        }
+        rebased.setStackTrace(e.getStackTrace());
+        return rebased;
+    }
+
+    private static String renumber(String message, long local, long global) {
+        if (message == null) {
+            return null;
+        }
+        return message.replaceAll("\\binput " + local + "\\b", "input " + global);
+    }
+
+    /** A {@link ProcessPoolException} that belongs to one input (core's constructor for that is protected). */
+    static final class IndexedFailure extends ProcessPoolException {
+        private static final long serialVersionUID = 1L;
+
+        IndexedFailure(long index, String message, Throwable cause) {
+            super(message, cause, index);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------- jars
+
+    void upload(String sha256, UUID upload, long offset, byte[] bytes, boolean last) throws IOException {
+        if (!sha256.matches("[0-9a-f]{64}")) {
+            throw new IllegalArgumentException("not a SHA-256: " + sha256);
+        }
+        Path part = uploadDirectory.resolve(upload + ".part");
+        try (FileChannel channel = FileChannel.open(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            channel.write(ByteBuffer.wrap(bytes), offset);
+        }
+        if (last) {
+            String actual = Jars.sha256(Files.readAllBytes(part));
+            if (!actual.equals(sha256)) {
+                Files.deleteIfExists(part);
+                throw new IOException("uploaded jar has SHA-256 " + actual + ", expected " + sha256);
+            }
+            Files.move(part, jarDirectory.resolve(sha256 + ".jar"), StandardCopyOption.REPLACE_EXISTING,
+                    StandardCopyOption.ATOMIC_MOVE);
+        }
+    }
+
+    private static Set<String> ownJarHashes() {
+        Set<String> hashes = ConcurrentHashMap.newKeySet();
+        for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+            Path path = Path.of(entry);
+            if (!entry.isEmpty() && Files.isRegularFile(path)) {
+                try {
+                    hashes.add(Jars.sha256(path));
+                } catch (IOException e) {
+                    log.debug("cannot hash class path entry {}: {}", path, e.toString());
+                }
+            }
+        }
+        return hashes;
+    }
+
+}

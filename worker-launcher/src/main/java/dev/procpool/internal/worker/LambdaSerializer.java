@@ -1,0 +1,71 @@
+package dev.procpool.internal.worker;
+
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import com.esotericsoftware.kryo.kryo5.KryoException;
+import com.esotericsoftware.kryo.kryo5.Serializer;
+import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.Output;
+import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.Method;
+
+/**
+ * Serializable lambdas and method references, through their {@link SerializedLambda} form.
+ *
+ * <p>Kryo's own closure serializer needs {@code java.lang.invoke} opened (the caller's JVM has no
+ * flags) and otherwise resolves the capturing class with Kryo's class loader, so lambdas of classes in
+ * a child class loader fail. This one writes the capturing class by name and rebuilds the lambda with
+ * that class's own {@code $deserializeLambda$}, found through the reading Kryo's class loader.
+ */
+final class LambdaSerializer extends Serializer<Object> {
+
+    @Override
+    public void write(Kryo kryo, Output output, Object lambda) {
+        SerializedLambda form = serializedForm(lambda);
+        int captured = form.getCapturedArgCount();
+        output.writeVarInt(captured, true);
+        for (int i = 0; i < captured; i++) {
+            kryo.writeClassAndObject(output, form.getCapturedArg(i));
+        }
+        output.writeString(form.getCapturingClass());
+        output.writeString(form.getFunctionalInterfaceClass());
+        output.writeString(form.getFunctionalInterfaceMethodName());
+        output.writeString(form.getFunctionalInterfaceMethodSignature());
+        output.writeVarInt(form.getImplMethodKind(), true);
+        output.writeString(form.getImplClass());
+        output.writeString(form.getImplMethodName());
+        output.writeString(form.getImplMethodSignature());
+        output.writeString(form.getInstantiatedMethodType());
+    }
+
+    @Override
+    public Object read(Kryo kryo, Input input, Class<?> type) {
+        int captured = input.readVarInt(true);
+        Object[] arguments = new Object[captured];
+        for (int i = 0; i < captured; i++) {
+            arguments[i] = kryo.readClassAndObject(input);
+        }
+        String capturingName = input.readString().replace('/', '.');
+        try {
+            Class<?> capturing = Class.forName(capturingName, false, kryo.getClassLoader());
+            SerializedLambda form = new SerializedLambda(capturing, input.readString(), input.readString(),
+                    input.readString(), input.readVarInt(true), input.readString(), input.readString(),
+                    input.readString(), input.readString(), arguments);
+            Method rebuild = capturing.getDeclaredMethod("$deserializeLambda$", SerializedLambda.class);
+            rebuild.setAccessible(true);
+            return rebuild.invoke(null, form);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new KryoException("cannot rebuild a lambda of " + capturingName + ": " + e, e);
+        }
+    }
+
+    private static SerializedLambda serializedForm(Object lambda) {
+        try {
+            Method writeReplace = lambda.getClass().getDeclaredMethod("writeReplace");
+            writeReplace.setAccessible(true);
+            return (SerializedLambda) writeReplace.invoke(lambda);
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            throw new KryoException("cannot serialize " + lambda.getClass().getName()
+                    + ": not a serializable lambda (type it as a Serializable* function)", e);
+        }
+    }
+}
