@@ -92,11 +92,11 @@ def java_classpath():
     # the examples jar, not target/classes: workers get this class path, and procpool's class-data-sharing
     # archive for workers only covers jars
     import glob
-    jars = [j for j in glob.glob(os.path.join(ROOT, "examples", "target", "procpool-examples-*.jar"))
+    jars = [j for j in glob.glob(os.path.join(ROOT, "examples", "target", "procpool-examples*.jar"))
             if not j.endswith(("-sources.jar", "-javadoc.jar", "-tests.jar"))]
-    if len(jars) != 1:
-        sys.exit(f"expected one examples jar in examples/target, found {jars}")
-    return jars[0] + os.pathsep + deps
+    if not jars:
+        sys.exit("no examples jar in examples/target")
+    return max(jars, key=os.path.getmtime) + os.pathsep + deps  # the one just built (the name may change)
 
 
 def run(cmd, out_path, err_path, label):

@@ -13,7 +13,7 @@ seconds=${2:-20}
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/target/profile/$workload"
 rm -rf "$out"; mkdir -p "$out"
-jar=$(ls "$root"/examples/target/procpool-examples-*.jar | grep -v -e sources -e javadoc | head -1)
+jar=$(ls -t "$root"/examples/target/procpool-examples*.jar | grep -v -e sources -e javadoc | head -1)
 cp="$jar:$(cat "$root/examples/target/bench.classpath")"
 # Workers record through the JFR API (a pool initializer, BenchTasks.startJfr): -XX:StartFlightRecording
 # in a worker's JVM options prints JFR's banner into the worker's frame channel (fd 1) and breaks the pool.
