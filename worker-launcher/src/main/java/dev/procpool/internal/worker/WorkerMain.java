@@ -14,18 +14,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.ArrayDeque;
 import java.util.Map;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.LinkedBlockingQueue;
 
 /**
  * The {@code main} of a worker JVM: {@code WorkerMain <workerId> <slotFile>}.
  *
  * <p>fd 1 carries frames and nothing else: {@code System.out} is pointed at stderr before any user
- * code runs. A reader thread takes frames from stdin so that the parent's death (stdin EOF) is seen
- * while a task runs; the main thread runs tasks in the order they arrived and writes their results
- * in that order, so the parent needs no task ids on the way back.
+ * code runs. Two threads share the work (see {@link #serve()}): one always reads stdin, so that the
+ * parent's death (stdin EOF) is seen while a task runs; tasks run one at a time in the order they
+ * arrived and their results are written in that order, so the parent needs no task ids on the way
+ * back.
  */
 public final class WorkerMain {
     /** Exit codes a worker uses for its own reasons (tasks may use any other). */
@@ -44,7 +44,12 @@ public final class WorkerMain {
     private final RunningTaskSlot slot;
     private final Kryo readKryo;
     private final Kryo writeKryo;
-    private final BlockingQueue<Object> work = new LinkedBlockingQueue<>();
+    /** Guards the roles and the queue: which thread reads stdin, which runs tasks. */
+    private final Object roles = new Object();
+    private final ArrayDeque<Object> work = new ArrayDeque<>();
+    private boolean reading;
+    private boolean running;
+    private InputStream stdin;
     private final Map<Long, Object> functions = new ConcurrentHashMap<>();
     private final Output results = new Output(64 * 1024, -1);
     private int resultCount;
@@ -99,10 +104,11 @@ public final class WorkerMain {
         send(FrameType.READY, ready);
         channel.flush();
 
-        Thread reader = new Thread(() -> readFrames(stdin), "procpool-stdin");
-        reader.setDaemon(true);
-        reader.start();
-        runTasks();
+        this.stdin = stdin;
+        Thread second = new Thread(this::serve, "procpool-worker-io");
+        second.setDaemon(true);
+        second.start();
+        serve();
     }
 
     /** Stdin EOF is the main signal that the parent is gone; this catches a parent that leaves stdin open. */
@@ -125,28 +131,73 @@ public final class WorkerMain {
         watcher.start();
     }
 
-    private void readFrames(InputStream stdin) {
+    /**
+     * What both worker threads do. One of them reads stdin at all times, so that the parent's death
+     * (EOF) is seen while a task runs and the parent's writes never block; the other runs tasks. When
+     * the reader brings work and nobody runs, it runs the work itself and wakes the other thread to
+     * read: the task starts without waiting for a thread to wake up.
+     */
+    private void serve() {
         try {
             while (true) {
-                FrameChannel.Frame frame = FrameChannel.read(stdin);
-                if (frame == null) {
-                    Runtime.getRuntime().halt(EXIT_PARENT_GONE); // no SHUTDOWN came first: the parent is gone
-                }
-                Input in = new Input(frame.payload(), 0, frame.length());
-                switch (frame.type()) {
-                    case FrameType.FUNCTION -> readFunction(in);
-                    case FrameType.TASKS -> work.put(readChunk(in));
-                    case FrameType.RELEASE -> functions.remove(in.readLong());
-                    case FrameType.SHUTDOWN -> {
-                        work.put(Shutdown.INSTANCE);
-                        return;
+                boolean run;
+                synchronized (roles) {
+                    while (true) {
+                        if (!running && !work.isEmpty()) {
+                            running = true;
+                            run = true;
+                            if (!reading) {
+                                roles.notifyAll(); // the other thread takes over stdin
+                            }
+                            break;
+                        }
+                        if (!reading) {
+                            reading = true;
+                            run = false;
+                            break;
+                        }
+                        roles.wait();
                     }
-                    default -> protocolError("unexpected frame type " + frame.type());
+                }
+                if (run) {
+                    runTasks();
+                    synchronized (roles) {
+                        running = false;
+                    }
+                } else {
+                    Object item = readFrame();
+                    synchronized (roles) {
+                        reading = false;
+                        if (item != null) {
+                            work.addLast(item);
+                        }
+                    }
                 }
             }
         } catch (IOException | InterruptedException e) {
-            protocolError("reading stdin failed: " + e);
+            protocolError("worker I/O failed: " + e);
         }
+    }
+
+    /** Reads and decodes one frame: work to queue, or null for a frame handled here. */
+    private Object readFrame() throws IOException {
+        FrameChannel.Frame frame = FrameChannel.read(stdin);
+        if (frame == null) {
+            Runtime.getRuntime().halt(EXIT_PARENT_GONE); // no SHUTDOWN came first: the parent is gone
+        }
+        Input in = new Input(frame.payload(), 0, frame.length());
+        switch (frame.type()) {
+            case FrameType.FUNCTION -> readFunction(in);
+            case FrameType.TASKS -> {
+                return readChunk(in);
+            }
+            case FrameType.RELEASE -> functions.remove(in.readLong());
+            case FrameType.SHUTDOWN -> {
+                return Shutdown.INSTANCE;
+            }
+            default -> protocolError("unexpected frame type " + frame.type());
+        }
+        return null;
     }
 
     private void readFunction(Input in) {
@@ -179,14 +230,17 @@ public final class WorkerMain {
         return new Chunk(function, firstSequence, inputs);
     }
 
-    private void runTasks() throws Exception {
+    /** Runs queued work until the queue is empty, then hands the results to the parent. */
+    private void runTasks() throws IOException {
         long lastHandOff = System.nanoTime();
         while (true) {
-            Object next = work.poll();
+            Object next;
+            synchronized (roles) {
+                next = work.pollFirst();
+            }
             if (next == null) {
                 handOffResults();
-                next = work.take();
-                lastHandOff = System.nanoTime();
+                return;
             }
             if (next == Shutdown.INSTANCE) {
                 handOffResults();
