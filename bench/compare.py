@@ -386,7 +386,10 @@ def main():
             lines += ["", f"WARNING: {label} output reports failed checks: " + " | ".join(bad[:5])]
     lines += ["", "Python startup is spawn (a fresh interpreter per worker, the analogue of a fresh worker JVM) "
               "unless marked fork. cpu_bound_heavy runs count_primes(400000) in Java, whose tasks take about as "
-              "long as CPython's count_primes(40000); its Python columns repeat cpu_bound. Crash and imap cases "
+              "long as CPython's count_primes(40000); its Python columns repeat cpu_bound. create+close+join: "
+              "procpool's close() kills workers that are still starting, so it includes no JVM start; Python's "
+              "includes its workers' start. imap growth of a JVM is mostly young-generation pages touched for the "
+              "first time; 'heap retained' is what the pool really holds during the pause. Crash and imap cases "
               "run in fresh processes. Numbers on a shared machine are noisy: compare ratios, rerun to confirm."]
     text = "\n".join(lines)
     with open(os.path.join(out_dir, "table.md"), "w") as f:
