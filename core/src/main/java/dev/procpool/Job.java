@@ -45,6 +45,21 @@ abstract class Job {
 
     abstract void failed(long index, ProcessPoolException failure);
 
+    /**
+     * The outcomes of {@code count} consecutive inputs of {@code chunk} from position {@code from}: a
+     * value, or a failure where {@code failures[k]} is set.
+     */
+    void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+        for (int k = 0; k < count; k++) {
+            long index = chunk.indices()[from + k];
+            if (failures[k] != null) {
+                failed(index, failures[k]);
+            } else {
+                succeeded(index, values[k]);
+            }
+        }
+    }
+
     /** Completes when the call has its answer, normally or not. */
     abstract CompletableFuture<?> completion();
 

@@ -78,33 +78,60 @@ final class MapJob extends Job {
 
     @Override
     synchronized void succeeded(long index, Object value) {
-        int i = (int) index;
-        if (done[i]) {
-            return;
+        if (recordSuccess((int) index, value)) {
+            countSuccess();
         }
-        results[i] = value;
-        countSuccess();
-        markDone(i);
+        settle();
     }
 
     @Override
     synchronized void failed(long index, ProcessPoolException failure) {
-        int i = (int) index;
+        recordFailure((int) index, failure);
+        settle();
+    }
+
+    /** One lock and one completion check for a run of outcomes: a reader delivers a frame's worth at once. */
+    @Override
+    synchronized void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+        long successes = 0;
+        for (int k = 0; k < count; k++) {
+            int i = (int) chunk.indices()[from + k];
+            if (failures[k] != null) {
+                recordFailure(i, failures[k]);
+            } else if (recordSuccess(i, values[k])) {
+                successes++;
+            }
+        }
+        counters.succeeded.addAndGet(successes);
+        settle();
+    }
+
+    private boolean recordSuccess(int i, Object value) {
+        if (done[i]) {
+            return false;
+        }
+        results[i] = value;
+        done[i] = true;
+        remaining--;
+        return true;
+    }
+
+    private void recordFailure(int i, ProcessPoolException failure) {
         if (done[i]) {
             return;
         }
         countFailure(failure);
         failures++;
-        if (index < lowestFailure) {
-            lowestFailure = index;
+        if (i < lowestFailure) {
+            lowestFailure = i;
             lowestFailureCause = failure;
         }
-        markDone(i);
-    }
-
-    private void markDone(int i) {
         done[i] = true;
         remaining--;
+    }
+
+    /** Completes the call once its answer is known: all done, or the lowest failure with all before it done. */
+    private void settle() {
         while (donePrefix < done.length && done[donePrefix]) {
             donePrefix++;
         }

@@ -117,6 +117,16 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     }
 
     @Override
+    public boolean anotherWorkerNeedsWork(WorkerProcess worker) {
+        for (WorkerProcess other : workers) {
+            if (other != worker && other.needsWork()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
     public void onReady(WorkerProcess worker) {
         synchronized (this) {
             startFailuresInARow = 0;

@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
@@ -73,6 +74,9 @@ final class WorkerProcess {
         /** True once the pool stops taking work: a worker starting now is killed at once. */
         boolean isStopping();
 
+        /** True when some worker other than {@code worker} is starting or idle. */
+        boolean anotherWorkerNeedsWork(WorkerProcess worker);
+
         void onReady(WorkerProcess worker);
 
         void onInitializerFailed(WorkerProcess worker, RemoteFailure failure);
@@ -100,6 +104,9 @@ final class WorkerProcess {
     private volatile Thread sender;
     private volatile Thread stderrPump;
 
+    /** Starting, or ready with nothing to do: read without locks by the other workers' dispatch. */
+    private volatile boolean needsWork = true;
+
     // Guarded by this.
     private State state = State.STARTING;
     private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
@@ -120,6 +127,10 @@ final class WorkerProcess {
     private final Kryo sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
     private final Output sendElements = new Output(64 * 1024, -1);
     private final Output sendHead = new Output(32);
+
+    // Confined to the reader thread: one run of decoded answers.
+    private Object[] answerValues = new Object[64];
+    private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
 
     // Confined to the timeout watch.
     private long watchedSequence = RunningTaskSlot.NONE;
@@ -184,6 +195,7 @@ final class WorkerProcess {
                 return;
             }
             state = State.DEAD;
+            updateNeedsWork();
         }
         deleteSlotFile();
         listener.onExit(new Exit(this, false, true, false, -1,
@@ -345,6 +357,7 @@ final class WorkerProcess {
                 return true;
             }
             state = State.READY;
+            updateNeedsWork();
         }
         deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
         log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
@@ -356,11 +369,15 @@ final class WorkerProcess {
         return true;
     }
 
+    /**
+     * Takes one RESULTS frame: the answers to the oldest unanswered tasks, in order. Each run of answers
+     * that belongs to one chunk is decoded first, then handed to its job at once.
+     */
     private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
         Input in = new Input(frame.payload(), 0, frame.length());
         int count = in.readVarInt(true);
         boolean roomMade = false;
-        for (int k = 0; k < count; k++) {
+        while (count > 0) {
             InFlight head;
             synchronized (this) {
                 head = inFlight.peekFirst();
@@ -369,22 +386,38 @@ final class WorkerProcess {
                 throw new FrameChannel.CorruptFrameException("a result arrived for no task");
             }
             Chunk chunk = head.chunk;
-            int position = head.answered[0];
-            long index = chunk.indices()[position];
             Job job = chunk.job();
-            byte status = in.readByte();
-            if (status == 0) {
-                readValue(kryo, in, job, index);
-            } else if (status == 1) {
-                RemoteFailure failure = RemoteFailure.read(in, job.classLoader);
-                job.failed(index, taskFailed(index, failure));
-            } else {
-                throw new FrameChannel.CorruptFrameException("bad result status " + status);
+            int from = head.answered[0];
+            int run = Math.min(count, chunk.size() - from);
+            if (answerValues.length < run) {
+                answerValues = new Object[Math.max(run, 2 * answerValues.length)];
+                answerFailures = new ProcessPoolException[answerValues.length];
             }
+            for (int k = 0; k < run; k++) {
+                long index = chunk.indices()[from + k];
+                answerValues[k] = null;
+                answerFailures[k] = null;
+                byte status = in.readByte();
+                if (status == 0) {
+                    readValue(kryo, in, job, index, k);
+                } else if (status == 1) {
+                    answerFailures[k] = taskFailed(index, RemoteFailure.read(in, job.classLoader));
+                } else {
+                    throw new FrameChannel.CorruptFrameException("bad result status " + status);
+                }
+            }
+            if (!job.isFinished()) {
+                job.answered(chunk, from, answerValues, answerFailures, run);
+            }
+            Arrays.fill(answerValues, 0, run, null); // the caller owns the results now
+            Arrays.fill(answerFailures, 0, run, null);
+            count -= run;
             synchronized (this) {
-                tasksInFlight--;
-                if (++head.answered[0] == chunk.size()) {
+                tasksInFlight -= run;
+                head.answered[0] += run;
+                if (head.answered[0] == chunk.size()) {
                     inFlight.removeFirst();
+                    updateNeedsWork();
                     learnTaskTime(chunk.size());
                     roomMade = true;
                     notifyAll();
@@ -407,21 +440,19 @@ final class WorkerProcess {
         busyAtLastCompletion = !inFlight.isEmpty();
     }
 
-    private static void readValue(Kryo kryo, Input in, Job job, long index) {
+    /** Decodes one result into slot {@code k} of the answer buffers; one that cannot be rebuilt fails alone. */
+    private void readValue(Kryo kryo, Input in, Job job, long index, int k) {
         if (job.isFinished()) {
             Elements.skip(kryo, in);
             return;
         }
-        Object value;
         kryo.setClassLoader(job.classLoader);
         try {
-            value = Elements.read(kryo, in);
+            answerValues[k] = Elements.read(kryo, in);
         } catch (RuntimeException | LinkageError e) {
-            job.failed(index, new ProcessPoolException("the result for input " + index
-                    + " cannot be rebuilt in the caller's JVM: " + Job.describe(e), e, index));
-            return;
+            answerFailures[k] = new ProcessPoolException("the result for input " + index
+                    + " cannot be rebuilt in the caller's JVM: " + Job.describe(e), e, index);
         }
-        job.succeeded(index, value);
     }
 
     static TaskFailedException taskFailed(long index, RemoteFailure failure) {
@@ -461,6 +492,7 @@ final class WorkerProcess {
             state = State.DEAD;
             held = new ArrayList<>(inFlight);
             inFlight.clear();
+            updateNeedsWork();
             timedOut = timedOutSequence;
             notifyAll();
         }
@@ -628,8 +660,27 @@ final class WorkerProcess {
         }
     }
 
-    /** Guarded by this: room for another chunk, {@code chunks} of them, or more small ones for fast tasks. */
+    /** Guarded by this: to be called whenever the state or the in-flight chunks change. */
+    private void updateNeedsWork() {
+        needsWork = state == State.STARTING || state == State.READY && inFlight.isEmpty();
+    }
+
+    boolean needsWork() {
+        return needsWork;
+    }
+
+    /**
+     * Guarded by this: room for another chunk. The first always fits; more (up to {@code chunks}, or
+     * more small ones for fast tasks) only while no other worker is idle or still starting, so that a
+     * worker never holds work that another could start on (tasks that wait for each other included).
+     */
     private boolean hasRoom(int chunks) {
+        if (inFlight.isEmpty()) {
+            return true;
+        }
+        if (listener.anotherWorkerNeedsWork(this)) {
+            return false;
+        }
         if (inFlight.size() < chunks) {
             return true;
         }
@@ -672,6 +723,7 @@ final class WorkerProcess {
                             return; // the last results will call fill again
                         }
                         state = State.STOPPING;
+                        updateNeedsWork();
                     }
                 }
                 if (state() == State.STOPPING) {
@@ -725,6 +777,7 @@ final class WorkerProcess {
                 return;
             }
             inFlight.addLast(new InFlight(chunk, nextSequence, new int[1]));
+            updateNeedsWork();
             tasksInFlight += chunk.size();
             tasksSent += chunk.size();
         }
@@ -794,7 +847,7 @@ final class WorkerProcess {
 
     private void sendShutdown() throws IOException {
         FrameChannel.write(stdin, FrameType.SHUTDOWN, new byte[0], 0);
-        stdin.flush();
+        stdin.close(); // flushes; nothing follows
     }
 
     private void sendConfig() throws IOException {

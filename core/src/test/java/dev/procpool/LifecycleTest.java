@@ -126,4 +126,34 @@ class LifecycleTest {
                     .hasRootCauseInstanceOf(IllegalStateException.class);
         }
     }
+
+    /** Both tasks must run at once: a worker that took both while the other was starting would deadlock. */
+    static long meetAtBarrier(String directory, int parties) throws Exception {
+        java.nio.file.Path dir = java.nio.file.Path.of(directory);
+        long pid = ProcessHandle.current().pid();
+        java.nio.file.Files.createFile(dir.resolve(Long.toString(pid)));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (true) {
+            try (var entries = java.nio.file.Files.list(dir)) {
+                if (entries.count() >= parties) {
+                    return pid;
+                }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("the other party never came");
+            }
+            Thread.sleep(5);
+        }
+    }
+
+    @Test
+    void tasksThatWaitForEachOtherRightAfterBuildRunOnDifferentWorkers(@org.junit.jupiter.api.io.TempDir
+            java.nio.file.Path dir) {
+        String barrier = dir.toString();
+        try (ProcessPool pool = ProcessPool.builder().workers(2).build()) {
+            List<java.util.concurrent.CompletableFuture<Long>> parties = List.of(
+                    pool.submit(() -> meetAtBarrier(barrier, 2)), pool.submit(() -> meetAtBarrier(barrier, 2)));
+            assertThat(parties.stream().map(java.util.concurrent.CompletableFuture::join).distinct()).hasSize(2);
+        }
+    }
 }

@@ -49,6 +49,7 @@ public final class WorkerMain {
     private final ArrayDeque<Object> work = new ArrayDeque<>();
     private boolean reading;
     private boolean running;
+    private boolean shutdownRead;
     private InputStream stdin;
     private final Map<Long, Object> functions = new ConcurrentHashMap<>();
     private final Output results = new Output(64 * 1024, -1);
@@ -151,7 +152,7 @@ public final class WorkerMain {
                             }
                             break;
                         }
-                        if (!reading) {
+                        if (!reading && !shutdownRead) {
                             reading = true;
                             run = false;
                             break;
@@ -168,6 +169,8 @@ public final class WorkerMain {
                     Object item = readFrame();
                     synchronized (roles) {
                         reading = false;
+                        // nothing follows SHUTDOWN; a thread blocked reading stdin would delay the exit ~0.3 s
+                        shutdownRead |= item == Shutdown.INSTANCE;
                         if (item != null) {
                             work.addLast(item);
                         }
