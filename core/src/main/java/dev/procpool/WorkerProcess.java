@@ -124,7 +124,8 @@ final class WorkerProcess {
     private final ReentrantLock sendLock = new ReentrantLock();
     private long nextSequence;
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
-    private final Kryo sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+    /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
+    private Kryo sendKryo;
     private final Output sendElements = new Output(64 * 1024, -1);
     private final Output sendHead = new Output(32);
 
@@ -753,6 +754,9 @@ final class WorkerProcess {
         if (job.isFinished()) {
             return;
         }
+        if (sendKryo == null) {
+            sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
+        }
         FunctionCache.SentFunction function;
         try {
             function = job.functions.get(job, sendKryo);
@@ -851,16 +855,13 @@ final class WorkerProcess {
     }
 
     private void sendConfig() throws IOException {
-        Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
         Output out = new Output(256, -1);
         SerializableRunnable initializer = settings.initializer();
-        if (initializer != null) {
-            ClassLoader loader = initializer.getClass().getClassLoader();
-            if (loader != null) {
-                kryo.setClassLoader(loader);
-            }
+        if (initializer == null) {
+            out.writeByte(Kryo.NULL); // Kryo's own form of null, without a Kryo on the start path
+        } else {
+            KryoSetup.newKryo(WorkerProcess.class.getClassLoader()).writeClassAndObject(out, initializer);
         }
-        kryo.writeClassAndObject(out, initializer);
         FrameChannel.write(stdin, FrameType.CONFIG, out.getBuffer(), out.position());
         stdin.flush();
     }
