@@ -394,6 +394,9 @@ final class WorkerProcess {
                 answerValues = new Object[Math.max(run, 2 * answerValues.length)];
                 answerFailures = new ProcessPoolException[answerValues.length];
             }
+            if (kryo.getClassLoader() != job.classLoader) {
+                kryo.setClassLoader(job.classLoader);
+            }
             for (int k = 0; k < run; k++) {
                 long index = chunk.indices()[from + k];
                 answerValues[k] = null;
@@ -447,7 +450,6 @@ final class WorkerProcess {
             Elements.skip(kryo, in);
             return;
         }
-        kryo.setClassLoader(job.classLoader);
         try {
             answerValues[k] = Elements.read(kryo, in);
         } catch (RuntimeException | LinkageError e) {
@@ -803,7 +805,9 @@ final class WorkerProcess {
 
     /** Encodes each input; one that cannot be serialized fails alone and is left out of the chunk. */
     private Chunk encodeInputs(Kryo kryo, Output out, Chunk chunk) {
-        kryo.setClassLoader(chunk.job().classLoader);
+        if (kryo.getClassLoader() != chunk.job().classLoader) {
+            kryo.setClassLoader(chunk.job().classLoader);
+        }
         List<Integer> failed = null;
         for (int i = 0; i < chunk.size(); i++) {
             try {
