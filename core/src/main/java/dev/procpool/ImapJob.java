@@ -43,7 +43,11 @@ final class ImapJob extends Job {
     private Throwable sourceFailure;
     private boolean sourceFailureReported;
     private boolean cancelled;
+    /** The pool is closing: no more input is read; what was read still runs. */
+    private boolean stoppedReading;
     private Thread feeder;
+    /** Completes once every input read so far has its answer (not necessarily consumed). */
+    private final CompletableFuture<Void> allAnswered = new CompletableFuture<>();
 
     ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Runnable dispatch,
             PoolCounters counters, FunctionCache functions) {
@@ -108,6 +112,9 @@ final class ImapJob extends Job {
                 if (n > 0) {
                     Chunk chunk = n == size ? new Chunk(this, indices, inputs) : new Chunk(this, indices, inputs).head(n);
                     synchronized (this) {
+                        if (stoppedReading) {
+                            return; // the pool closed meanwhile: these inputs are not run
+                        }
                         ready.addLast(chunk);
                         fetched += n;
                     }
@@ -121,6 +128,9 @@ final class ImapJob extends Job {
             return; // cancelled
         } catch (Throwable failure) {
             synchronized (this) {
+                if (stoppedReading) {
+                    return; // interrupted by the close, not a failure of the input
+                }
                 sourceFailure = failure;
             }
         }
@@ -128,6 +138,7 @@ final class ImapJob extends Job {
             sourceDone = true;
             notifyAll();
             maybeComplete();
+            checkAllAnswered();
         }
         dispatch.run();
     }
@@ -185,6 +196,7 @@ final class ImapJob extends Job {
         } else {
             unorderedResults.addLast(outcome);
         }
+        checkAllAnswered();
         notifyAll();
     }
 
@@ -203,6 +215,7 @@ final class ImapJob extends Job {
             }
             notifyAll();
         }
+        allAnswered.complete(null);
         completion.complete(null);
     }
 
@@ -220,7 +233,45 @@ final class ImapJob extends Job {
             }
             notifyAll();
         }
+        allAnswered.complete(null);
         completion.complete(null);
+    }
+
+    /** Guarded by this. */
+    private void checkAllAnswered() {
+        if (sourceDone && answered >= fetched) {
+            allAnswered.complete(null);
+        }
+    }
+
+    /**
+     * The pool is closing: read no more input, so that close() waits only for the inputs already read
+     * (an endless or abandoned iteration must not hold it forever). Their results stay available; after
+     * them, {@code next()} throws a {@link ProcessPoolException} saying the input was cut short.
+     */
+    @Override
+    void stopReading() {
+        synchronized (this) {
+            if (sourceDone || cancelled) {
+                checkAllAnswered();
+                return;
+            }
+            stoppedReading = true;
+            sourceDone = true;
+            sourceFailure = new ProcessPoolException("the pool was closed before the input was read to its end: "
+                    + "inputs from index " + fetched + " on were not run");
+            if (feeder != null) {
+                feeder.interrupt();
+            }
+            checkAllAnswered();
+            notifyAll();
+        }
+        dispatch.run();
+    }
+
+    @Override
+    CompletableFuture<?> drained() {
+        return allAnswered;
     }
 
     private void maybeComplete() {

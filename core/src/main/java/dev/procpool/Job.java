@@ -63,6 +63,14 @@ abstract class Job {
     /** Completes when the call has its answer, normally or not. */
     abstract CompletableFuture<?> completion();
 
+    /** Called when the pool starts closing: a lazy call stops reading its input. */
+    void stopReading() {}
+
+    /** Completes when the pool need not wait for this call any longer to close. */
+    CompletableFuture<?> drained() {
+        return completion();
+    }
+
     /** True once the caller has its answer (or gave up); outstanding tasks of a finished job are skipped. */
     abstract boolean isFinished();
 

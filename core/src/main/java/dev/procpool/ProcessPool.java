@@ -505,7 +505,10 @@ public final class ProcessPool implements AutoCloseable {
 
     /**
      * Finishes all queued and running work, stops the workers and waits for them to exit
-     * ({@code Pool.close(); Pool.join()}). Idempotent; concurrent callers all wait for the end.
+     * ({@code Pool.close(); Pool.join()}). Lazy calls ({@code imap}) stop reading their input: the
+     * inputs already read are run and their results stay readable, then the iterator throws a
+     * {@link ProcessPoolException} saying the input was cut short; so an endless or abandoned iteration
+     * cannot hold {@code close()} forever. Idempotent; concurrent callers all wait for the end.
      * Interruptible: an interrupted close terminates the pool and keeps the interrupt flag set.
      */
     @Override
@@ -543,9 +546,11 @@ public final class ProcessPool implements AutoCloseable {
 
     private void finishClose() {
         try {
-            for (Job job : List.copyOf(active)) {
+            List<Job> pending = List.copyOf(active);
+            pending.forEach(Job::stopReading);
+            for (Job job : pending) {
                 try {
-                    job.completion().get();
+                    job.drained().get();
                 } catch (ExecutionException | java.util.concurrent.CancellationException ignored) {
                     // the caller of that job sees its failure
                 }

@@ -191,4 +191,32 @@ class LazyCallsTest {
                 .hasMessageContaining("source broke");
         assertThat(results.hasNext()).isFalse();
     }
+
+    @ParameterizedTest
+    @EnumSource(value = PoolMode.class, names = {"PROCESSES", "THREADS"})
+    void closeDoesNotWaitForAnEndlessImapAndItsIteratorSaysSo(PoolMode mode) throws InterruptedException {
+        Endless input = new Endless();
+        ProcessPool pool = PoolTestSupport.pool(mode, 2);
+        ResultIterator<Long> results = pool.imap((Long x) -> x, input, 10);
+        assertThat(results.next()).isEqualTo(0L);
+        input.settled(); // the consumer pauses; the feeder waits for room
+        List<Long> workerPids = pool.stats().workers().stream().map(PoolStats.Worker::pid)
+                .filter(pid -> pid != ProcessHandle.current().pid()).collect(Collectors.toList());
+
+        pool.close(); // bounded by the class's @Timeout: it must not wait for the endless input
+
+        long read = input.pulled.get();
+        long delivered = 1;
+        try {
+            while (results.hasNext()) {
+                assertThat(results.next()).isEqualTo(delivered++);
+            }
+            throw new AssertionError("the iteration should end with a failure");
+        } catch (ProcessPoolException e) {
+            assertThat(e).hasMessageContaining("closed before the input was read to its end");
+        }
+        assertThat(delivered).isEqualTo(read);
+        FaultTestSupport.awaitAllGone("this pool's workers", new java.util.HashSet<>(workerPids),
+                java.time.Duration.ofSeconds(5));
+    }
 }
