@@ -74,7 +74,7 @@ import org.slf4j.LoggerFactory;
  * interruptible: an interrupted caller cancels the rest of its call, gets a
  * {@link ProcessPoolException} and finds its interrupt flag set.
  */
-public final class ProcessPool implements AutoCloseable {
+public final class ProcessPool implements Pool {
     private static final Logger log = LoggerFactory.getLogger(ProcessPool.class);
     /** How long AUTO mode waits for a first worker JVM before it settles on threads. */
     private static final Duration AUTO_START_TIMEOUT = Duration.ofSeconds(30);
@@ -145,6 +145,7 @@ public final class ProcessPool implements AutoCloseable {
      *
      * @return {@link PoolMode#PROCESSES} or {@link PoolMode#THREADS}, never {@code AUTO}
      */
+    @Override
     public PoolMode mode() {
         return backend.mode();
     }
@@ -163,6 +164,7 @@ public final class ProcessPool implements AutoCloseable {
      *
      * @return the counters since the pool was built
      */
+    @Override
     public PoolStats stats() {
         return new PoolStats(mode(), backend.workers(), counters.succeeded.get(), counters.failed.get(),
                 counters.retried.get(), counters.crashes.get(), counters.timeouts.get(),
@@ -188,6 +190,7 @@ public final class ProcessPool implements AutoCloseable {
      *                                broken; or the caller was interrupted
      * @throws IllegalStateException  the pool is closed or terminated
      */
+    @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
         return map(function, inputs, 0);
     }
@@ -203,6 +206,7 @@ public final class ProcessPool implements AutoCloseable {
      * @return the results in input order
      * @throws IllegalArgumentException {@code chunkSize} is negative
      */
+    @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs,
             int chunkSize) {
         return await(mapAsync(function, inputs, chunkSize));
@@ -219,6 +223,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param inputs   the inputs, read before this method returns
      * @return a future of the results in input order, or of the failure {@code map} would throw
      */
+    @Override
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return mapAsync(function, inputs, 0);
@@ -234,6 +239,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param chunkSize inputs sent to a worker at once; {@code 0} for the default rule
      * @return a future of the results in input order
      */
+    @Override
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         Objects.requireNonNull(function, "function");
@@ -251,6 +257,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param pairs    the argument pairs, e.g. {@code Map.entry(a, b)}
      * @return the results in input order
      */
+    @Override
     public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> function,
             Iterable<? extends Map.Entry<? extends A, ? extends B>> pairs) {
         Objects.requireNonNull(function, "function");
@@ -267,6 +274,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param argument its argument (may be null)
      * @return the result
      */
+    @Override
     public <T, R> R apply(SerializableFunction<? super T, ? extends R> function, T argument) {
         Objects.requireNonNull(function, "function");
         List<R> result = await(submitAll(function, new Object[] {argument}, 1));
@@ -282,6 +290,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param task what to run
      * @return a future of its result, or of the {@link ProcessPoolException} {@code apply} would throw
      */
+    @Override
     public <R> CompletableFuture<R> submit(SerializableCallable<? extends R> task) {
         Objects.requireNonNull(task, "task");
         JobFuture<List<R>> all = submitAll(task, new Object[] {null}, 1);
@@ -294,6 +303,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param task what to run
      * @return a future that completes with null when the task is done
      */
+    @Override
     public CompletableFuture<Void> submit(SerializableRunnable task) {
         Objects.requireNonNull(task, "task");
         JobFuture<List<Void>> all = submitAll(task, new Object[] {null}, 1);
@@ -313,6 +323,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param inputs   the inputs, read lazily
      * @return the results, in input order
      */
+    @Override
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imap(function, inputs, 0);
@@ -328,6 +339,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param chunkSize inputs sent to a worker at once; {@code 0} for the default
      * @return the results, in input order
      */
+    @Override
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return startImap(function, inputs, chunkSize, true);
@@ -343,6 +355,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param inputs   the inputs, read lazily
      * @return the results, in completion order
      */
+    @Override
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imapUnordered(function, inputs, 0);
@@ -358,6 +371,7 @@ public final class ProcessPool implements AutoCloseable {
      * @param chunkSize inputs sent to a worker at once; {@code 0} for the default
      * @return the results, in completion order
      */
+    @Override
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return startImap(function, inputs, chunkSize, false);
@@ -574,6 +588,7 @@ public final class ProcessPool implements AutoCloseable {
      *
      * @return true once {@link #close()} or {@link #terminate()} was called
      */
+    @Override
     public synchronized boolean isShutdown() {
         return state != State.OPEN;
     }
@@ -609,6 +624,7 @@ public final class ProcessPool implements AutoCloseable {
      * Kills every worker now and fails all pending work with a {@link ProcessPoolException}
      * ({@code Pool.terminate()}). Idempotent; returns within a few seconds at most.
      */
+    @Override
     public void terminate() {
         synchronized (this) {
             if (state == State.TERMINATED || state == State.CLOSED) {

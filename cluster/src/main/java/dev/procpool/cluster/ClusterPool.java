@@ -8,6 +8,7 @@ import com.hazelcast.cluster.MembershipListener;
 import com.hazelcast.core.ExecutionCallback;
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.IExecutorService;
+import dev.procpool.Pool;
 import dev.procpool.PoolMode;
 import dev.procpool.PoolStats;
 import dev.procpool.ProcessPoolException;
@@ -69,7 +70,7 @@ import org.slf4j.LoggerFactory;
  * answers again is used again. When no member has been reachable for the heartbeat timeout, the
  * pending calls fail with a {@link ProcessPoolException} saying so.
  */
-public final class ClusterPool implements AutoCloseable {
+public final class ClusterPool implements Pool {
     private static final Logger log = LoggerFactory.getLogger(ClusterPool.class);
     private static final int UPLOAD_PIECE = 4 << 20;
     private static final int MAX_ATTEMPTS = 6;
@@ -220,6 +221,7 @@ public final class ClusterPool implements AutoCloseable {
     }
 
     /** Always {@link PoolMode#PROCESSES}: members run tasks in worker JVMs. */
+    @Override
     public PoolMode mode() {
         return PoolMode.PROCESSES;
     }
@@ -255,6 +257,7 @@ public final class ClusterPool implements AutoCloseable {
      * The members' pool counters for this pool, summed over the members that answer within a few
      * seconds. Worker entries carry no pid (they live on other machines): id only.
      */
+    @Override
     public PoolStats stats() {
         List<Member> targets;
         synchronized (lock) {
@@ -284,21 +287,25 @@ public final class ClusterPool implements AutoCloseable {
     // ------------------------------------------------------------------------------------ calls
 
     /** As {@link dev.procpool.ProcessPool#map(SerializableFunction, Iterable)}. */
+    @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
         return map(function, inputs, 0);
     }
 
     /** As {@link dev.procpool.ProcessPool#map(SerializableFunction, Iterable, int)}; 0: about len / (4 × workers). */
+    @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs,
             int chunkSize) {
         return await(mapAsync(function, inputs, chunkSize));
     }
 
+    @Override
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return mapAsync(function, inputs, 0);
     }
 
+    @Override
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         Objects.requireNonNull(function, "function");
@@ -306,45 +313,53 @@ public final class ClusterPool implements AutoCloseable {
     }
 
     /** As {@link dev.procpool.ProcessPool#starmap}: pairs are {@link Map.Entry} values. */
+    @Override
     public <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> function,
             Iterable<? extends Map.Entry<? extends A, ? extends B>> pairs) {
         Objects.requireNonNull(function, "function");
         return await(all(function, toArray(Objects.requireNonNull(pairs, "pairs")), 0));
     }
 
+    @Override
     public <T, R> R apply(SerializableFunction<? super T, ? extends R> function, T argument) {
         Objects.requireNonNull(function, "function");
         List<R> result = await(all(function, new Object[] {argument}, 1));
         return result.get(0);
     }
 
+    @Override
     public <R> CompletableFuture<R> submit(SerializableCallable<? extends R> task) {
         Objects.requireNonNull(task, "task");
         CompletableFuture<List<R>> all = all(task, new Object[] {null}, 1);
         return derive(all, list -> list.get(0));
     }
 
+    @Override
     public CompletableFuture<Void> submit(SerializableRunnable task) {
         Objects.requireNonNull(task, "task");
         CompletableFuture<List<Object>> all = all(task, new Object[] {null}, 1);
         return derive(all, list -> null);
     }
 
+    @Override
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imap(function, inputs, 0);
     }
 
+    @Override
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return lazy(function, inputs, chunkSize, true);
     }
 
+    @Override
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
         return imapUnordered(function, inputs, 0);
     }
 
+    @Override
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return lazy(function, inputs, chunkSize, false);
@@ -903,11 +918,13 @@ public final class ClusterPool implements AutoCloseable {
     }
 
     /** Fails every pending call, kills this pool's worker JVMs on every member and disconnects. Idempotent. */
+    @Override
     public void terminate() {
         end(true, new ProcessPoolException("the pool was terminated"));
     }
 
     /** True once {@link #close()} or {@link #terminate()} was called. */
+    @Override
     public boolean isShutdown() {
         synchronized (lock) {
             return !open || closing;
