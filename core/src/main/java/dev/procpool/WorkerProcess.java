@@ -129,7 +129,8 @@ final class WorkerProcess {
     private final Output sendElements = new Output(64 * 1024, -1);
     private final Output sendHead = new Output(32);
 
-    // Confined to the reader thread: one run of decoded answers.
+    // Confined to the reader thread: the frame being decoded (results never alias it), one run of answers.
+    private byte[] frameBuffer = new byte[64 * 1024];
     private Object[] answerValues = new Object[64];
     private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
 
@@ -317,10 +318,11 @@ final class WorkerProcess {
             Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
             if (awaitReady(kryo)) {
                 while (true) {
-                    FrameChannel.Frame frame = FrameChannel.read(stdout);
+                    FrameChannel.Frame frame = FrameChannel.read(stdout, frameBuffer);
                     if (frame == null) {
                         break;
                     }
+                    frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
                     if (frame.type() != FrameType.RESULTS) {
                         throw new FrameChannel.CorruptFrameException("unexpected frame type " + frame.type());
                     }

@@ -16,11 +16,18 @@ public final class FrameChannel {
     public static final int HEADER_BYTES = 9;
     /** Largest payload either side accepts: larger frames are a protocol error, never an allocation. */
     public static final int MAX_PAYLOAD = 512 * 1024 * 1024;
+    /** Readers keep a payload buffer of up to this size between frames; larger frames get their own. */
+    public static final int KEPT_BUFFER_MAX = 8 * 1024 * 1024;
 
     private FrameChannel() {}
 
     /** A frame as read: its type and payload (the payload array may be longer than {@code length}). */
     public record Frame(byte type, byte[] payload, int length) {}
+
+    /** The buffer to read the next frame into: the last payload if it grew the kept one within bounds. */
+    public static byte[] keep(byte[] payload, byte[] kept) {
+        return payload.length > kept.length && payload.length <= KEPT_BUFFER_MAX ? payload : kept;
+    }
 
     /** Writes one frame; does not flush. */
     public static void write(OutputStream out, byte type, byte[] payload, int length) throws IOException {
@@ -51,6 +58,15 @@ public final class FrameChannel {
      * @throws CorruptFrameException when the magic or the length is wrong, or the stream ends inside a frame
      */
     public static Frame read(InputStream in) throws IOException {
+        return read(in, null);
+    }
+
+    /**
+     * As {@link #read(InputStream)}, reading the payload into {@code reuse} when it fits: the frame is
+     * then only valid until the next read with the same buffer. Saves an allocation per frame, which
+     * for large payloads is a humongous one.
+     */
+    public static Frame read(InputStream in, byte[] reuse) throws IOException {
         byte[] header = new byte[HEADER_BYTES];
         int first = in.read();
         if (first < 0) {
@@ -67,7 +83,7 @@ public final class FrameChannel {
         if (length < 0 || length > MAX_PAYLOAD) {
             throw new CorruptFrameException("frame length " + length + " outside 0.." + MAX_PAYLOAD);
         }
-        byte[] payload = new byte[length];
+        byte[] payload = reuse != null && reuse.length >= length ? reuse : new byte[length];
         readFully(in, payload, 0, length);
         return new Frame(header[4], payload, length);
     }

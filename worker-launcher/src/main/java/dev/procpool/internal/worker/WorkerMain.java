@@ -51,6 +51,8 @@ public final class WorkerMain {
     private boolean running;
     private boolean shutdownRead;
     private InputStream stdin;
+    /** Frames are read into this by whichever thread holds the reader role, and decoded before the next. */
+    private byte[] frameBuffer = new byte[64 * 1024];
     private final Map<Long, Object> functions = new ConcurrentHashMap<>();
     private final Output results = new Output(64 * 1024, -1);
     private int resultCount;
@@ -184,10 +186,11 @@ public final class WorkerMain {
 
     /** Reads and decodes one frame: work to queue, or null for a frame handled here. */
     private Object readFrame() throws IOException {
-        FrameChannel.Frame frame = FrameChannel.read(stdin);
+        FrameChannel.Frame frame = FrameChannel.read(stdin, frameBuffer);
         if (frame == null) {
             Runtime.getRuntime().halt(EXIT_PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
+        frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
         Input in = new Input(frame.payload(), 0, frame.length());
         switch (frame.type()) {
             case FrameType.FUNCTION -> readFunction(in);

@@ -59,4 +59,27 @@ class FrameChannelTest {
         assertThatThrownBy(() -> FrameChannel.read(new ByteArrayInputStream(cut)))
                 .isInstanceOf(FrameChannel.CorruptFrameException.class);
     }
+
+    @Test
+    void aReusedBufferHoldsEachFrameInTurnAndALargerFrameGetsItsOwn() throws IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        FrameChannel.write(out, FrameType.RESULTS, "first".getBytes(StandardCharsets.UTF_8), 5);
+        FrameChannel.write(out, FrameType.RESULTS, "second!".getBytes(StandardCharsets.UTF_8), 7);
+        byte[] big = new byte[100];
+        big[99] = 42;
+        FrameChannel.write(out, FrameType.RESULTS, big, 100);
+        ByteArrayInputStream in = new ByteArrayInputStream(out.toByteArray());
+        byte[] reuse = new byte[16];
+
+        FrameChannel.Frame first = FrameChannel.read(in, reuse);
+        assertThat(first.payload()).isSameAs(reuse);
+        assertThat(new String(first.payload(), 0, first.length(), StandardCharsets.UTF_8)).isEqualTo("first");
+        FrameChannel.Frame second = FrameChannel.read(in, reuse);
+        assertThat(new String(second.payload(), 0, second.length(), StandardCharsets.UTF_8)).isEqualTo("second!");
+        FrameChannel.Frame third = FrameChannel.read(in, reuse);
+        assertThat(third.payload()).isNotSameAs(reuse).hasSize(100);
+        assertThat(third.payload()[99]).isEqualTo((byte) 42);
+        assertThat(FrameChannel.keep(third.payload(), reuse)).isSameAs(third.payload());
+        assertThat(FrameChannel.keep(new byte[FrameChannel.KEPT_BUFFER_MAX + 1], reuse)).isSameAs(reuse);
+    }
 }
