@@ -26,7 +26,10 @@ public interface Pool extends AutoCloseable {
      * @param inputs   the inputs
      * @return the results in input order
      */
-    <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs);
+    default <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return map(function, inputs, 0);
+    }
 
     /**
      * As {@link #map(SerializableFunction, Iterable)} with {@code chunkSize} inputs per chunk.
@@ -50,8 +53,10 @@ public interface Pool extends AutoCloseable {
      * @param inputs   the inputs
      * @return a future of the results in input order
      */
-    <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs);
+    default <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return mapAsync(function, inputs, 0);
+    }
 
     /**
      * As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size.
@@ -116,7 +121,10 @@ public interface Pool extends AutoCloseable {
      * @param inputs   the inputs, read lazily
      * @return the results, in input order
      */
-    <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs);
+    default <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return imap(function, inputs, 0);
+    }
 
     /**
      * As {@link #imap(SerializableFunction, Iterable)} with an explicit chunk size.
@@ -140,8 +148,10 @@ public interface Pool extends AutoCloseable {
      * @param inputs   the inputs, read lazily
      * @return the results, in completion order
      */
-    <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs);
+    default <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
+            Iterable<? extends T> inputs) {
+        return imapUnordered(function, inputs, 0);
+    }
 
     /**
      * As {@link #imapUnordered(SerializableFunction, Iterable)} with an explicit chunk size.

@@ -175,35 +175,22 @@ public final class ProcessPool implements Pool {
 
     /**
      * Applies {@code function} to every input in worker JVMs and returns the results in input order
-     * ({@code Pool.map}). Inputs are cut into chunks of about {@code size / (4 × workers)}.
-     * Blocks until every result is in.
-     *
-     * @param <T>      the input type
-     * @param <R>      the result type
-     * @param function what to apply; sent to every worker once per call
-     * @param inputs   the inputs, read once, before the call returns (null elements are fine)
-     * @return the results, one per input, in input order
-     * @throws TaskFailedException    the task for some input threw (the lowest such index)
-     * @throws WorkerCrashedException a worker died running some input's task
-     * @throws TaskTimeoutException   some input's task ran past the task timeout
-     * @throws ProcessPoolException   an input, result or the function cannot be serialized; the pool is
-     *                                broken; or the caller was interrupted
-     * @throws IllegalStateException  the pool is closed or terminated
-     */
-    @Override
-    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
-        return map(function, inputs, 0);
-    }
-
-    /**
-     * As {@link #map(SerializableFunction, Iterable)}, with {@code chunkSize} inputs per chunk.
+     * ({@code Pool.map}; {@code map(function, inputs)} is this with chunk size 0). With chunk size 0,
+     * inputs are cut into chunks of about {@code size / (4 × workers)}, Python's rule. Blocks until
+     * every result is in.
      *
      * @param <T>       the input type
      * @param <R>       the result type
-     * @param function  what to apply
-     * @param inputs    the inputs
+     * @param function  what to apply; sent to every worker once per call
+     * @param inputs    the inputs, read once, before the call returns (null elements are fine)
      * @param chunkSize inputs sent to a worker at once; {@code 0} for the default rule
-     * @return the results in input order
+     * @return the results, one per input, in input order
+     * @throws TaskFailedException      the task for some input threw (the lowest such index)
+     * @throws WorkerCrashedException   a worker died running some input's task
+     * @throws TaskTimeoutException     some input's task ran past the task timeout
+     * @throws ProcessPoolException     an input, result or the function cannot be serialized; the pool is
+     *                                  broken; or the caller was interrupted
+     * @throws IllegalStateException    the pool is closed or terminated
      * @throws IllegalArgumentException {@code chunkSize} is negative
      */
     @Override
@@ -213,31 +200,16 @@ public final class ProcessPool implements Pool {
     }
 
     /**
-     * As {@link #map(SerializableFunction, Iterable)} without blocking ({@code Pool.map_async}).
+     * As {@link #map(SerializableFunction, Iterable, int)} without blocking ({@code Pool.map_async}).
      * {@code cancel(false)} on the future drops the work not yet started; {@code cancel(true)} also
      * stops the running tasks (their worker JVMs are killed and replaced, or their threads interrupted).
-     *
-     * @param <T>      the input type
-     * @param <R>      the result type
-     * @param function what to apply
-     * @param inputs   the inputs, read before this method returns
-     * @return a future of the results in input order, or of the failure {@code map} would throw
-     */
-    @Override
-    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return mapAsync(function, inputs, 0);
-    }
-
-    /**
-     * As {@link #mapAsync(SerializableFunction, Iterable)} with an explicit chunk size.
      *
      * @param <T>       the input type
      * @param <R>       the result type
      * @param function  what to apply
      * @param inputs    the inputs
      * @param chunkSize inputs sent to a worker at once; {@code 0} for the default rule
-     * @return a future of the results in input order
+     * @return a future of the results in input order, or of the failure {@code map} would throw
      */
     @Override
     public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
@@ -312,25 +284,11 @@ public final class ProcessPool implements Pool {
 
     /**
      * Applies {@code function} to the inputs lazily, yielding results in input order
-     * ({@code Pool.imap}). The input is read on a library thread, a few chunks per worker ahead of the
-     * consumer, so an endless input works in constant memory. With no chunk size, a known size (a
-     * {@link Collection}) gets the {@code map} rule and an unknown one adapts: chunks grow while tasks
-     * are short. Returns at once; see {@link ResultIterator} for blocking, failures and cancellation.
-     *
-     * @param <T>      the input type
-     * @param <R>      the result type
-     * @param function what to apply
-     * @param inputs   the inputs, read lazily
-     * @return the results, in input order
-     */
-    @Override
-    public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return imap(function, inputs, 0);
-    }
-
-    /**
-     * As {@link #imap(SerializableFunction, Iterable)} with an explicit chunk size.
+     * ({@code Pool.imap}; {@code imap(function, inputs)} is this with chunk size 0). The input is read
+     * on a library thread, a few chunks per worker ahead of the consumer, so an endless input works in
+     * constant memory. With chunk size 0, a known size (a {@link Collection}) gets the {@code map} rule
+     * and an unknown one adapts: chunks grow while tasks are short. Returns at once; see
+     * {@link ResultIterator} for blocking, failures and cancellation.
      *
      * @param <T>       the input type
      * @param <R>       the result type
@@ -346,23 +304,8 @@ public final class ProcessPool implements Pool {
     }
 
     /**
-     * As {@link #imap(SerializableFunction, Iterable)}, but results come in completion order
+     * As {@link #imap(SerializableFunction, Iterable, int)}, but results come in completion order
      * ({@code Pool.imap_unordered}); a failure is thrown by {@code next()} when it arrives.
-     *
-     * @param <T>      the input type
-     * @param <R>      the result type
-     * @param function what to apply
-     * @param inputs   the inputs, read lazily
-     * @return the results, in completion order
-     */
-    @Override
-    public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return imapUnordered(function, inputs, 0);
-    }
-
-    /**
-     * As {@link #imapUnordered(SerializableFunction, Iterable)} with an explicit chunk size.
      *
      * @param <T>       the input type
      * @param <R>       the result type

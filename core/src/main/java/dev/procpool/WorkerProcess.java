@@ -355,6 +355,10 @@ final class WorkerProcess {
         }
         pid = in.readLong();
         String javaVersion = in.readString();
+        deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
+        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
+                TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
+        listener.onReady(this); // counted before anyone can see it ready
         synchronized (this) {
             if (state != State.STARTING) {
                 return true;
@@ -362,10 +366,6 @@ final class WorkerProcess {
             state = State.READY;
             updateNeedsWork();
         }
-        deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
-        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
-                TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
-        listener.onReady(this);
         Thread s = daemon(this::sendLoop, "procpool-worker-" + id + "-send");
         sender = s;
         s.start();

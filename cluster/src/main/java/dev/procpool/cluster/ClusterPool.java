@@ -286,23 +286,11 @@ public final class ClusterPool implements Pool {
 
     // ------------------------------------------------------------------------------------ calls
 
-    /** As {@link dev.procpool.ProcessPool#map(SerializableFunction, Iterable)}. */
-    @Override
-    public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs) {
-        return map(function, inputs, 0);
-    }
-
     /** As {@link dev.procpool.ProcessPool#map(SerializableFunction, Iterable, int)}; 0: about len / (4 × workers). */
     @Override
     public <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Iterable<? extends T> inputs,
             int chunkSize) {
         return await(mapAsync(function, inputs, chunkSize));
-    }
-
-    @Override
-    public <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return mapAsync(function, inputs, 0);
     }
 
     @Override
@@ -343,20 +331,8 @@ public final class ClusterPool implements Pool {
 
     @Override
     public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return imap(function, inputs, 0);
-    }
-
-    @Override
-    public <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return lazy(function, inputs, chunkSize, true);
-    }
-
-    @Override
-    public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
-            Iterable<? extends T> inputs) {
-        return imapUnordered(function, inputs, 0);
     }
 
     @Override
