@@ -2,6 +2,11 @@ package dev.procpool;
 
 /** Runs the chunks a {@link Scheduler} hands out, on worker JVMs or on threads. */
 interface Backend {
+    /** How often a watch checks a time limit: a tenth of it, between 1 and 100 ms (100 ms without one). */
+    static long watchIntervalMillis(java.time.Duration limit) {
+        return limit == null ? 100 : Math.max(1, Math.min(100, limit.toMillis() / 10));
+    }
+
     PoolMode mode();
 
     /** Stops taking work and ends every worker; waits up to the deadline. Work still queued is not run. */

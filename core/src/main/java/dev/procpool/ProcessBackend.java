@@ -199,7 +199,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     /** Watches task time limits and, always, how long workers take to become ready. */
     private void watchTimeouts() {
         Duration timeout = settings.taskTimeout();
-        long pollMillis = timeout == null ? 100 : Math.max(1, Math.min(100, timeout.toMillis() / 10));
+        long pollMillis = Backend.watchIntervalMillis(timeout);
         Duration startLimit = settings.startTimeout();
         while (!stopping) {
             try {

@@ -187,7 +187,7 @@ final class ThreadBackend implements Backend {
     }
 
     private void watchTimeouts() {
-        long pollMillis = Math.max(1, Math.min(100, taskTimeout.toMillis() / 10));
+        long pollMillis = Backend.watchIntervalMillis(taskTimeout);
         int[] generations = new int[lanes.length];
         while (!stopping) {
             try {
