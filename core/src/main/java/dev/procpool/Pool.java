@@ -18,7 +18,16 @@ import java.util.concurrent.CompletableFuture;
 public interface Pool extends AutoCloseable {
 
     /**
-     * Applies {@code function} to every input and returns the results in input order; blocks.
+     * Applies {@code function} to every input and returns the results in input order
+     * ({@code Pool.map}); blocks until every result is in. Inputs are read once, before the call
+     * returns; null elements are fine. With the default chunk size, inputs are cut into chunks of about
+     * {@code size / (4 × workers)}, Python's rule.
+     *
+     * <p>Throws the failure of the lowest failing input index: {@link TaskFailedException},
+     * {@link WorkerCrashedException} or {@link TaskTimeoutException}; a {@link ProcessPoolException}
+     * when an input, result or the function cannot travel, the input iterator throws, the pool is broken,
+     * or the caller was interrupted (the call is then cancelled and the interrupt flag stays set);
+     * {@link IllegalStateException} once the pool is shut down.
      *
      * @param <T>      the input type
      * @param <R>      the result type
@@ -45,7 +54,9 @@ public interface Pool extends AutoCloseable {
             int chunkSize);
 
     /**
-     * As {@link #map(SerializableFunction, Iterable)} without blocking.
+     * As {@link #map(SerializableFunction, Iterable)} without blocking ({@code Pool.map_async}).
+     * {@code cancel(false)} on the future drops the work not yet started; {@code cancel(true)} also
+     * stops the running tasks (their workers are killed and replaced, or their threads interrupted).
      *
      * @param <T>      the input type
      * @param <R>      the result type
@@ -96,7 +107,10 @@ public interface Pool extends AutoCloseable {
     <T, R> R apply(SerializableFunction<? super T, ? extends R> function, T argument);
 
     /**
-     * Runs {@code task} in a worker without blocking.
+     * Runs {@code task} in a worker without blocking ({@code Pool.apply_async}). {@code cancel(true)}
+     * on a running task kills its worker (a replacement starts), or interrupts its thread in thread
+     * mode; {@code cancel(false)} only drops it if not started. The future fails with the
+     * {@link ProcessPoolException} {@code apply} would throw.
      *
      * @param <R>  the result type
      * @param task what to run
@@ -113,7 +127,11 @@ public interface Pool extends AutoCloseable {
     CompletableFuture<Void> submit(SerializableRunnable task);
 
     /**
-     * Applies {@code function} lazily, results in input order, with bounded read-ahead.
+     * Applies {@code function} lazily, results in input order ({@code Pool.imap}); returns at once. The
+     * input is read on a library thread, a few chunks per worker ahead of the consumer, so an endless
+     * input works in constant memory. With the default chunk size, a known size (a
+     * {@link java.util.Collection}) gets the {@code map} rule and an unknown one adapts: chunks grow while
+     * tasks are short. See {@link ResultIterator} for blocking, failures and cancellation.
      *
      * @param <T>      the input type
      * @param <R>      the result type
@@ -187,10 +205,47 @@ public interface Pool extends AutoCloseable {
      */
     boolean isShutdown();
 
-    /** Finishes queued work, stops the workers and waits for them ({@code close(); join()}). */
+    /**
+     * Whether the pool has stopped.
+     *
+     * @return true once the pool was closed or terminated and every worker has exited
+     */
+    boolean isTerminated();
+
+    /**
+     * Waits for the pool to stop after {@link #close()} or {@link #terminate()}.
+     *
+     * @param timeout how long to wait at most
+     * @return true if the pool stopped, false if the time ran out
+     * @throws InterruptedException the waiting thread was interrupted
+     */
+    boolean awaitTermination(java.time.Duration timeout) throws InterruptedException;
+
+    /**
+     * This pool as an {@link java.util.concurrent.ExecutorService}, for code that expects one. Tasks
+     * must be {@link java.io.Serializable} (e.g. lambdas typed {@link SerializableCallable} or
+     * {@link SerializableRunnable}) where they run in other JVMs, else they are rejected with
+     * {@link java.util.concurrent.RejectedExecutionException}. Shutting the executor down closes the
+     * pool; {@code shutdownNow()} terminates it.
+     *
+     * @return a view of this pool; it holds no resources of its own
+     */
+    java.util.concurrent.ExecutorService asExecutorService();
+
+    /**
+     * Finishes all queued and running work, stops the workers and waits for them to exit
+     * ({@code Pool.close(); Pool.join()}). Lazy calls ({@code imap}) stop reading their input: the
+     * inputs already read are run and their results stay readable, then the iterator throws a
+     * {@link ProcessPoolException} saying the input was cut short; so an endless or abandoned iteration
+     * cannot hold {@code close()} forever. Idempotent; concurrent callers all wait for the end.
+     * Interruptible: an interrupted close terminates the pool and keeps the interrupt flag set.
+     */
     @Override
     void close();
 
-    /** Stops the workers now; pending calls fail. */
+    /**
+     * Kills every worker now and fails all pending work with a {@link ProcessPoolException}
+     * ({@code Pool.terminate()}). Idempotent; returns within a few seconds at most.
+     */
     void terminate();
 }

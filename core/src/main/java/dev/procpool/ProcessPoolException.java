@@ -38,7 +38,7 @@ public class ProcessPoolException extends RuntimeException {
      * @param cause      why, or null
      * @param inputIndex the input's index, or {@link #NO_INDEX}
      */
-    protected ProcessPoolException(String message, Throwable cause, long inputIndex) {
+    public ProcessPoolException(String message, Throwable cause, long inputIndex) {
         super(message, cause);
         this.inputIndex = inputIndex;
     }

@@ -201,13 +201,4 @@ class MapTest {
         assertThat(pool.mapAsync((Integer x) -> -x, List.of(1, 2, 3)).get(30, TimeUnit.SECONDS))
                 .containsExactly(-1, -2, -3);
     }
-
-    @Test
-    void defaultChunkSizeFollowsPython() {
-        assertThat(ProcessPool.defaultChunkSize(1_000_000, 2)).isEqualTo(125_000);
-        assertThat(ProcessPool.defaultChunkSize(10, 2)).isEqualTo(2);
-        assertThat(ProcessPool.defaultChunkSize(9, 2)).isEqualTo(2);
-        assertThat(ProcessPool.defaultChunkSize(1, 4)).isEqualTo(1);
-        assertThat(ProcessPool.defaultChunkSize(0, 4)).isEqualTo(1);
-    }
 }

@@ -907,6 +907,24 @@ public final class ClusterPool implements Pool {
         }
     }
 
+    /** True once {@link #close()} or {@link #terminate()} has ended the session. */
+    @Override
+    public boolean isTerminated() {
+        return !open;
+    }
+
+    /** Not yet offered by the cluster: it joins the engine the local pool runs on. */
+    @Override
+    public boolean awaitTermination(Duration timeout) {
+        return !open;
+    }
+
+    /** Not yet offered by the cluster: it joins the engine the local pool runs on. */
+    @Override
+    public ExecutorService asExecutorService() {
+        throw new UnsupportedOperationException("asExecutorService is not available on a ClusterPool yet");
+    }
+
     private void end(boolean terminate, ProcessPoolException reason) {
         List<Member> targets;
         synchronized (lock) {

@@ -1,4 +1,7 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.Progress;
+import dev.procpool.ProgressListener;
 
 import java.time.Duration;
 import java.util.Set;
@@ -7,19 +10,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** Reports the progress of a pool's multi-input calls to its listener from one daemon thread. */
-final class ProgressReporter {
+public final class ProgressReporter {
     private static final Logger log = LoggerFactory.getLogger(ProgressReporter.class);
-    static final long INTERVAL_MILLIS = 200;
+    public static final long INTERVAL_MILLIS = 200;
 
     private final ProgressListener listener;
     private final Set<Job> watched = ConcurrentHashMap.newKeySet();
     private Thread ticker;
 
-    ProgressReporter(ProgressListener listener) {
+    public ProgressReporter(ProgressListener listener) {
         this.listener = listener;
     }
 
-    void watch(Job job) {
+    public void watch(Job job) {
         if (job.totalInputs() == 1) {
             return;
         }
@@ -68,7 +71,7 @@ final class ProgressReporter {
         }
     }
 
-    synchronized void stop() {
+    public synchronized void stop() {
         if (ticker != null) {
             ticker.interrupt();
         }

@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
 
 import java.util.concurrent.CompletableFuture;
 
@@ -6,10 +6,10 @@ import java.util.concurrent.CompletableFuture;
  * The future of a call. {@code cancel(true)} also stops the call's running tasks: in process mode
  * their worker JVMs are killed (and replaced), in thread mode their threads are interrupted.
  */
-final class JobFuture<T> extends CompletableFuture<T> {
+public final class JobFuture<T> extends CompletableFuture<T> {
     private volatile Runnable interruptRunning = () -> {};
 
-    void onInterrupt(Runnable action) {
+    public void onInterrupt(Runnable action) {
         this.interruptRunning = action;
     }
 
@@ -23,7 +23,7 @@ final class JobFuture<T> extends CompletableFuture<T> {
     }
 
     /** A future for one derived value that cancels this one when cancelled. */
-    <U> JobFuture<U> derive(java.util.function.Function<? super T, ? extends U> mapping) {
+    public <U> JobFuture<U> derive(java.util.function.Function<? super T, ? extends U> mapping) {
         JobFuture<U> derived = new JobFuture<>();
         derived.onInterrupt(() -> cancel(true));
         whenComplete((value, failure) -> {

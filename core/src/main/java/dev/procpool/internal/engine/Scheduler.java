@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
 
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -11,15 +11,15 @@ import java.util.concurrent.locks.ReentrantLock;
  * chunks from the jobs in the order they were submitted. Workers pull when they have room, so a slow
  * worker never holds work an idle one could do beyond its few chunks in flight.
  */
-final class Scheduler {
+public final class Scheduler {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition workAvailable = lock.newCondition();
     private final ArrayDeque<Chunk> requeued = new ArrayDeque<>();
     private final ArrayDeque<Job> jobs = new ArrayDeque<>();
     private boolean closed;
 
-    /** Queues a job's chunks without waking anyone: the caller dispatches (see {@link Backend#dispatch}). */
-    void add(Job job) {
+    /** Queues a job's chunks without waking anyone: the caller dispatches (see {@link Engine#dispatch}). */
+    public void add(Job job) {
         lock.lock();
         try {
             jobs.add(job);
@@ -28,7 +28,7 @@ final class Scheduler {
         }
     }
 
-    void requeue(Chunk chunk) {
+    public void requeue(Chunk chunk) {
         lock.lock();
         try {
             requeued.addFirst(chunk);
@@ -39,7 +39,7 @@ final class Scheduler {
     }
 
     /** Wakes every thread waiting for work. */
-    void poke() {
+    public void poke() {
         lock.lock();
         try {
             workAvailable.signalAll();
@@ -49,7 +49,7 @@ final class Scheduler {
     }
 
     /** The next chunk if there is one now; never waits. */
-    Chunk pollNow() {
+    public Chunk pollNow() {
         lock.lock();
         try {
             return closed ? null : next();
@@ -59,7 +59,7 @@ final class Scheduler {
     }
 
     /** Waits up to the timeout until some chunk can be taken; true if one can (it may be gone by then). */
-    boolean awaitWork(long timeout, TimeUnit unit) throws InterruptedException {
+    public boolean awaitWork(long timeout, TimeUnit unit) throws InterruptedException {
         long nanos = unit.toNanos(timeout);
         lock.lockInterruptibly();
         try {
@@ -89,7 +89,7 @@ final class Scheduler {
     }
 
     /** True when a chunk can be taken now. */
-    boolean hasWorkNow() {
+    public boolean hasWorkNow() {
         lock.lock();
         try {
             return !closed && hasWork();
@@ -120,7 +120,7 @@ final class Scheduler {
     }
 
     /** Stops handing out chunks and wakes every waiting worker. */
-    void close() {
+    public void close() {
         lock.lock();
         try {
             closed = true;

@@ -1,4 +1,6 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.ProcessPoolException;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Output;
@@ -12,15 +14,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * used in many calls ({@code apply} in a loop) crosses to each worker once. Small functions only, and
  * a bounded number: an evicted one is released in the workers the next time they are sent work.
  */
-final class FunctionCache {
-    static final int MAX_ENTRIES = 64;
-    static final int MAX_CACHED_BYTES = 16 * 1024;
+public final class FunctionCache {
+    public static final int MAX_ENTRIES = 64;
+    public static final int MAX_CACHED_BYTES = 16 * 1024;
     private static final AtomicLong IDS = new AtomicLong();
 
     /** A function with its wire id; {@code owner} is set when it belongs to one call only. */
-    static final class SentFunction {
-        final long id = IDS.incrementAndGet();
-        final byte[] bytes;
+    public static final class SentFunction {
+        public final long id = IDS.incrementAndGet();
+        public final byte[] bytes;
         private final Job owner;
         private volatile boolean evicted;
 
@@ -30,7 +32,7 @@ final class FunctionCache {
         }
 
         /** True once no call will send tasks for it again: workers may forget it. */
-        boolean releasable() {
+        public boolean releasable() {
             return evicted || owner != null && owner.isFinished();
         }
     }
@@ -63,7 +65,7 @@ final class FunctionCache {
      *
      * @throws ProcessPoolException when the function cannot be serialized
      */
-    synchronized SentFunction get(Job job, Kryo kryo) {
+    public synchronized SentFunction get(Job job, Kryo kryo) {
         IdentityKey key = new IdentityKey(job.function);
         SentFunction known = cache.get(key);
         if (known != null) {

@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,13 @@
-package dev.procpool;
+package dev.procpool.internal.process;
+
+import dev.procpool.PoolMode;
+import dev.procpool.PoolStats;
+import dev.procpool.ProcessPoolException;
+import dev.procpool.internal.engine.Engine;
+import dev.procpool.internal.engine.EnginePool;
+import dev.procpool.internal.engine.Job;
+import dev.procpool.internal.engine.PoolCounters;
+import dev.procpool.internal.engine.Scheduler;
 
 import dev.procpool.internal.worker.RemoteFailure;
 import java.io.IOException;
@@ -20,8 +29,8 @@ import org.slf4j.LoggerFactory;
  * Keeps {@code workers} worker JVMs running: starts them, replaces those that die or are recycled,
  * and gives up (breaking the pool with the reason) when they keep dying before they are ready.
  */
-final class ProcessBackend implements Backend, WorkerProcess.Listener {
-    private static final Logger log = LoggerFactory.getLogger(ProcessBackend.class);
+public final class ProcessEngine implements Engine, WorkerProcess.Listener {
+    private static final Logger log = LoggerFactory.getLogger(ProcessEngine.class);
     /** Workers that die before ready, in a row, before the pool gives up instead of looping. */
     static final int MAX_START_FAILURES_IN_A_ROW = 3;
 
@@ -42,12 +51,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     private WorkerProcess recorder;
     private Path recording;
 
-    ProcessBackend(WorkerSettings settings, Scheduler scheduler, PoolCounters counters,
-            Consumer<ProcessPoolException> breakPool) {
+    public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
         this.settings = settings;
-        this.scheduler = scheduler;
-        this.counters = counters;
-        this.breakPool = breakPool;
+        this.scheduler = context.scheduler();
+        this.counters = context.counters();
+        this.breakPool = context.breakPool();
         this.slotDirectory = slotDirectory();
         this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
         for (int i = 0; i < settings.workers(); i++) {
@@ -73,11 +81,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     }
 
     /** Waits until one worker is ready (true) or the workers cannot start (false). */
-    boolean awaitFirstReady(Duration timeout) throws InterruptedException {
+    public boolean awaitFirstReady(Duration timeout) throws InterruptedException {
         return firstReadyOrBroken.await(timeout.toMillis(), TimeUnit.MILLISECONDS) && broken == null;
     }
 
-    ProcessPoolException brokenReason() {
+    public ProcessPoolException brokenReason() {
         return broken;
     }
 
@@ -199,7 +207,7 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     /** Watches task time limits and, always, how long workers take to become ready. */
     private void watchTimeouts() {
         Duration timeout = settings.taskTimeout();
-        long pollMillis = Backend.watchIntervalMillis(timeout);
+        long pollMillis = Engine.watchIntervalMillis(timeout);
         Duration startLimit = settings.startTimeout();
         while (!stopping) {
             try {
@@ -224,7 +232,6 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
-        scheduler.close();
         List<WorkerProcess> all = new ArrayList<>(workers);
         for (WorkerProcess worker : all) {
             worker.requestStop();
@@ -242,7 +249,6 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
     @Override
     public void terminate() {
         stopping = true;
-        scheduler.close();
         List<WorkerProcess> all = new ArrayList<>(workers);
         for (WorkerProcess worker : all) {
             worker.killForTermination();
@@ -266,6 +272,11 @@ final class ProcessBackend implements Backend, WorkerProcess.Listener {
         if (timeoutWatch != null) {
             timeoutWatch.interrupt();
         }
+    }
+
+    @Override
+    public int parallelism() {
+        return settings.workers();
     }
 
     @Override

@@ -1,4 +1,7 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.ProcessPoolException;
+import dev.procpool.ResultIterator;
 
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
@@ -13,7 +16,7 @@ import java.util.concurrent.CompletableFuture;
  * chunks, never more than a window of inputs ahead of what the consumer has taken, so neither the
  * inputs nor the results pile up, whatever the consumer's pace.
  */
-final class ImapJob extends Job {
+public final class ImapJob extends Job {
     private static final Cleaner CLEANER = Cleaner.create();
     /** With no chunk size given and no size known, chunks aim at about this much work each. */
     private static final long TARGET_CHUNK_NANOS = 20_000_000;
@@ -49,7 +52,7 @@ final class ImapJob extends Job {
     /** Completes once every input read so far has its answer (not necessarily consumed). */
     private final CompletableFuture<Void> allAnswered = new CompletableFuture<>();
 
-    ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Runnable dispatch,
+    public ImapJob(Object function, Iterator<?> source, boolean ordered, int chunkSize, int workers, Runnable dispatch,
             PoolCounters counters, FunctionCache functions) {
         super(function, counters, functions);
         this.source = source;
@@ -60,7 +63,7 @@ final class ImapJob extends Job {
     }
 
     /** Starts the feeder and returns the consumer's view; the view's disposal cancels the job. */
-    ResultIterator<Object> start() {
+    public ResultIterator<Object> start() {
         Thread thread = new Thread(this::feed, "procpool-imap-feeder-" + id);
         thread.setDaemon(true);
         synchronized (this) {
@@ -144,43 +147,43 @@ final class ImapJob extends Job {
     }
 
     @Override
-    synchronized Chunk nextChunk() {
+    public synchronized Chunk nextChunk() {
         return cancelled ? null : ready.pollFirst();
     }
 
     @Override
-    synchronized long doneInputs() {
+    public synchronized long doneInputs() {
         return answered;
     }
 
     @Override
-    synchronized long failedInputs() {
+    public synchronized long failedInputs() {
         return failures;
     }
 
     @Override
-    synchronized long totalInputs() {
+    public synchronized long totalInputs() {
         return sourceDone ? fetched : -1;
     }
 
     @Override
-    synchronized boolean hasChunk() {
+    public synchronized boolean hasChunk() {
         return !cancelled && !ready.isEmpty();
     }
 
     @Override
-    synchronized boolean exhausted() {
+    public synchronized boolean exhausted() {
         return cancelled || sourceDone && ready.isEmpty();
     }
 
     @Override
-    synchronized void succeeded(long index, Object value) {
+    public synchronized void succeeded(long index, Object value) {
         countSuccess();
         arrive(new Outcome(index, value, null));
     }
 
     @Override
-    synchronized void failed(long index, ProcessPoolException failure) {
+    public synchronized void failed(long index, ProcessPoolException failure) {
         countFailure(failure);
         failures++;
         arrive(new Outcome(index, null, failure));
@@ -201,7 +204,7 @@ final class ImapJob extends Job {
     }
 
     @Override
-    void failAll(ProcessPoolException failure) {
+    public void failAll(ProcessPoolException failure) {
         synchronized (this) {
             if (cancelled || completion.isDone()) {
                 return;
@@ -219,7 +222,7 @@ final class ImapJob extends Job {
         completion.complete(null);
     }
 
-    void cancel() {
+    public void cancel() {
         synchronized (this) {
             if (cancelled) {
                 return;
@@ -250,7 +253,7 @@ final class ImapJob extends Job {
      * them, {@code next()} throws a {@link ProcessPoolException} saying the input was cut short.
      */
     @Override
-    void stopReading() {
+    public void stopReading() {
         synchronized (this) {
             if (sourceDone || cancelled) {
                 checkAllAnswered();
@@ -270,7 +273,7 @@ final class ImapJob extends Job {
     }
 
     @Override
-    CompletableFuture<?> drained() {
+    public CompletableFuture<?> drained() {
         return allAnswered;
     }
 
@@ -281,12 +284,12 @@ final class ImapJob extends Job {
     }
 
     @Override
-    CompletableFuture<?> completion() {
+    public CompletableFuture<?> completion() {
         return completion;
     }
 
     @Override
-    boolean isFinished() {
+    public boolean isFinished() {
         return completion.isDone();
     }
 
@@ -355,7 +358,7 @@ final class ImapJob extends Job {
             Outcome outcome = next;
             next = null;
             if (outcome.failure != null) {
-                throw ProcessPool.rethrowHere(outcome.failure);
+                throw EnginePool.rethrowHere(outcome.failure);
             }
             return outcome.value;
         }

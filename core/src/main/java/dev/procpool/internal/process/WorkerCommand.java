@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.process;
 
 import dev.procpool.internal.worker.WorkerMain;
 import java.io.File;
@@ -13,7 +13,7 @@ import java.util.Set;
 import org.apache.commons.exec.CommandLine;
 
 /** The command line that starts one worker JVM. */
-final class WorkerCommand {
+public final class WorkerCommand {
     /**
      * JDK 17+ keeps these closed; Kryo reaches into them for closures and JDK types. JVM output that is
      * not ours goes to stderr: fd 1 carries frames only.
@@ -115,7 +115,7 @@ final class WorkerCommand {
         }
     }
 
-    static Path defaultJava() {
+    public static Path defaultJava() {
         return Path.of(System.getProperty("java.home"), "bin", isWindows() ? "java.exe" : "java");
     }
 

@@ -1,7 +1,13 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
 
-/** Runs the chunks a {@link Scheduler} hands out, on worker JVMs or on threads. */
-interface Backend {
+import dev.procpool.PoolMode;
+import dev.procpool.PoolStats;
+
+/**
+ * Runs the chunks a {@link Scheduler} hands out: on worker JVMs, on threads, or on cluster members. The
+ * {@link EnginePool} above it owns the calls and the scheduler; an engine owns only its workers.
+ */
+public interface Engine {
     /** How often a watch checks a time limit: a tenth of it, between 1 and 100 ms (100 ms without one). */
     static long watchIntervalMillis(java.time.Duration limit) {
         return limit == null ? 100 : Math.max(1, Math.min(100, limit.toMillis() / 10));
@@ -9,7 +15,10 @@ interface Backend {
 
     PoolMode mode();
 
-    /** Stops taking work and ends every worker; waits up to the deadline. Work still queued is not run. */
+    /** How many tasks can run at once now (the worker count): chunk sizes are cut for it. */
+    int parallelism();
+
+    /** Ends every worker once the scheduler is closed; waits up to the deadline. Work still queued is not run. */
     void shutdown(long deadlineNanos) throws InterruptedException;
 
     /** Kills every worker now; returns without waiting for more than a short, bounded time. */

@@ -1,13 +1,13 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
 
 /** Some inputs of one job, sent to one worker together. {@code indices[i]} is the input index of {@code inputs[i]}. */
-record Chunk(Job job, long[] indices, Object[] inputs) {
-    int size() {
+public record Chunk(Job job, long[] indices, Object[] inputs) {
+    public int size() {
         return inputs.length;
     }
 
     /** The elements from {@code from} on, as a new chunk (for re-queueing what a worker did not finish). */
-    Chunk tail(int from) {
+    public Chunk tail(int from) {
         int n = inputs.length - from;
         long[] i = new long[n];
         Object[] in = new Object[n];
@@ -16,7 +16,7 @@ record Chunk(Job job, long[] indices, Object[] inputs) {
         return new Chunk(job, i, in);
     }
 
-    Chunk head(int count) {
+    public Chunk head(int count) {
         long[] i = new long[count];
         Object[] in = new Object[count];
         System.arraycopy(indices, 0, i, 0, count);

@@ -1,4 +1,16 @@
-package dev.procpool;
+package dev.procpool.internal.thread;
+
+import dev.procpool.PoolMode;
+import dev.procpool.PoolStats;
+import dev.procpool.ProcessPoolException;
+import dev.procpool.TaskFailedException;
+import dev.procpool.TaskTimeoutException;
+import dev.procpool.internal.engine.Chunk;
+import dev.procpool.internal.engine.Engine;
+import dev.procpool.internal.engine.EnginePool;
+import dev.procpool.internal.engine.Job;
+import dev.procpool.internal.engine.Scheduler;
+import dev.procpool.internal.process.WorkerSettings;
 
 import dev.procpool.internal.worker.TaskInvoker;
 import java.time.Duration;
@@ -20,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * its thread is interrupted and abandoned (it reports nothing more and exits when the task returns),
  * the rest of its chunk goes back to the queue and a fresh thread takes its place.
  */
-final class ThreadBackend implements Backend {
-    private static final Logger log = LoggerFactory.getLogger(ThreadBackend.class);
+public final class ThreadEngine implements Engine {
+    private static final Logger log = LoggerFactory.getLogger(ThreadEngine.class);
 
     private final Scheduler scheduler;
     private final Duration taskTimeout;
@@ -161,12 +173,12 @@ final class ThreadBackend implements Backend {
         }
     }
 
-    ThreadBackend(WorkerSettings settings, Scheduler scheduler, Consumer<ProcessPoolException> breakPool) {
+    public ThreadEngine(WorkerSettings settings, EnginePool.EngineContext context) {
         int workers = settings.workers();
-        this.scheduler = scheduler;
+        this.scheduler = context.scheduler();
         this.taskTimeout = settings.taskTimeout();
         this.initializer = settings.initializer();
-        this.breakPool = breakPool;
+        this.breakPool = context.breakPool();
         this.lanes = new Lane[workers];
         for (int i = 0; i < workers; i++) {
             lanes[i] = new Lane(i + 1, 0);
@@ -187,7 +199,7 @@ final class ThreadBackend implements Backend {
     }
 
     private void watchTimeouts() {
-        long pollMillis = Backend.watchIntervalMillis(taskTimeout);
+        long pollMillis = Engine.watchIntervalMillis(taskTimeout);
         int[] generations = new int[lanes.length];
         while (!stopping) {
             try {
@@ -238,9 +250,13 @@ final class ThreadBackend implements Backend {
     }
 
     @Override
+    public int parallelism() {
+        return lanes.length;
+    }
+
+    @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
-        scheduler.close();
         stopTimeoutWatch();
         for (Lane lane : lanes()) {
             lane.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
@@ -250,7 +266,6 @@ final class ThreadBackend implements Backend {
     @Override
     public void terminate() {
         stopping = true;
-        scheduler.close();
         stopTimeoutWatch();
         for (Lane lane : lanes()) {
             lane.thread.interrupt();

@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.process;
 
 import java.io.File;
 import java.io.IOException;
@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@code $XDG_CACHE_HOME/procpool/cds} (default {@code ~/.cache/procpool/cds}), or where the system
  * property {@code procpool.cds.dir} says. Disabled with the system property {@code procpool.cds=false}.
  */
-final class ClassDataArchive {
+public final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
 
     private final Path archive;

@@ -1,4 +1,7 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.ProcessPoolException;
+import dev.procpool.TaskTimeoutException;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -10,18 +13,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * its per-input outcomes go. Workers of either mode call {@link #succeeded} and {@link #failed} from
  * their own threads, in any order across chunks.
  */
-abstract class Job {
+public abstract class Job {
     private static final AtomicLong IDS = new AtomicLong();
 
-    final long id = IDS.incrementAndGet();
-    final Object function;
+    public final long id = IDS.incrementAndGet();
+    public final Object function;
     /** Results are rebuilt with the caller's class loader, not the loader of a library thread. */
-    final ClassLoader classLoader;
-    final PoolCounters counters;
-    final FunctionCache functions;
-    final long startNanos = System.nanoTime();
+    public final ClassLoader classLoader;
+    public final PoolCounters counters;
+    public final FunctionCache functions;
+    public final long startNanos = System.nanoTime();
     /** Set once the final progress report is out; guarded by the reporter. */
-    boolean progressFinished;
+    public boolean progressFinished;
     private final Map<Long, Integer> crashes = new HashMap<>();
 
     Job(Object function, PoolCounters counters, FunctionCache functions) {
@@ -33,23 +36,23 @@ abstract class Job {
     }
 
     /** The next chunk to run, or null when this job has none to give right now. Called under the scheduler lock. */
-    abstract Chunk nextChunk();
+    public abstract Chunk nextChunk();
 
     /** True when {@link #nextChunk()} would give a chunk now. Called under the scheduler lock. */
-    abstract boolean hasChunk();
+    public abstract boolean hasChunk();
 
     /** True when the job has no more chunks to give, ever. Called under the scheduler lock. */
-    abstract boolean exhausted();
+    public abstract boolean exhausted();
 
-    abstract void succeeded(long index, Object value);
+    public abstract void succeeded(long index, Object value);
 
-    abstract void failed(long index, ProcessPoolException failure);
+    public abstract void failed(long index, ProcessPoolException failure);
 
     /**
      * The outcomes of {@code count} consecutive inputs of {@code chunk} from position {@code from}: a
      * value, or a failure where {@code failures[k]} is set.
      */
-    void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+    public void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
         for (int k = 0; k < count; k++) {
             long index = chunk.indices()[from + k];
             if (failures[k] != null) {
@@ -61,41 +64,41 @@ abstract class Job {
     }
 
     /** Completes when the call has its answer, normally or not. */
-    abstract CompletableFuture<?> completion();
+    public abstract CompletableFuture<?> completion();
 
     /** Called when the pool starts closing: a lazy call stops reading its input. */
-    void stopReading() {}
+    public void stopReading() {}
 
     /** Completes when the pool need not wait for this call any longer to close. */
-    CompletableFuture<?> drained() {
+    public CompletableFuture<?> drained() {
         return completion();
     }
 
     /** True once the caller has its answer (or gave up); outstanding tasks of a finished job are skipped. */
-    abstract boolean isFinished();
+    public abstract boolean isFinished();
 
     /** Fails the whole call with one pool-level failure (pool broken or terminated, function not sendable). */
-    abstract void failAll(ProcessPoolException failure);
+    public abstract void failAll(ProcessPoolException failure);
 
-    static String describe(Throwable e) {
+    public static String describe(Throwable e) {
         String message = e.getMessage();
         return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
     }
 
     /** Inputs answered so far, failures included. */
-    abstract long doneInputs();
+    public abstract long doneInputs();
 
     /** Inputs that failed so far. */
-    abstract long failedInputs();
+    public abstract long failedInputs();
 
     /** Number of inputs, or -1 while unknown. */
-    abstract long totalInputs();
+    public abstract long totalInputs();
 
-    final void countSuccess() {
+    public final void countSuccess() {
         counters.succeeded.incrementAndGet();
     }
 
-    final void countFailure(ProcessPoolException failure) {
+    public final void countFailure(ProcessPoolException failure) {
         counters.failed.incrementAndGet();
         if (failure instanceof TaskTimeoutException) {
             counters.timeouts.incrementAndGet();
@@ -103,7 +106,7 @@ abstract class Job {
     }
 
     /** Counts a crash of the task for this input and returns how many it has had. */
-    synchronized int recordCrash(long index) {
+    public synchronized int recordCrash(long index) {
         return crashes.merge(index, 1, Integer::sum);
     }
 }

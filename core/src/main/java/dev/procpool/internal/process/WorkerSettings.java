@@ -1,4 +1,6 @@
-package dev.procpool;
+package dev.procpool.internal.process;
+
+import dev.procpool.SerializableRunnable;
 
 import java.nio.file.Path;
 import java.time.Duration;
@@ -6,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What every worker JVM of one pool is started with; fixed when the pool is built. */
-record WorkerSettings(
+public record WorkerSettings(
         int workers,
         Path javaExecutable,
         List<Path> classPath,

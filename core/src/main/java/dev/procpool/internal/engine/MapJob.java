@@ -1,4 +1,6 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.ProcessPoolException;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,8 +13,8 @@ import java.util.concurrent.CompletableFuture;
  * It completes with the results in input order, or with the failure of the lowest failing index as
  * soon as every lower index is done, so the answer does not depend on timing.
  */
-final class MapJob extends Job {
-    final JobFuture<List<Object>> future = new JobFuture<>();
+public final class MapJob extends Job {
+    public final JobFuture<List<Object>> future = new JobFuture<>();
     private final Object[] inputs;
     private final int chunkSize;
     private final Object[] results;
@@ -24,7 +26,7 @@ final class MapJob extends Job {
     private long lowestFailure = Long.MAX_VALUE;
     private ProcessPoolException lowestFailureCause;
 
-    MapJob(Object function, Object[] inputs, int chunkSize, PoolCounters counters, FunctionCache functions) {
+    public MapJob(Object function, Object[] inputs, int chunkSize, PoolCounters counters, FunctionCache functions) {
         super(function, counters, functions);
         this.inputs = inputs;
         this.chunkSize = chunkSize;
@@ -37,7 +39,7 @@ final class MapJob extends Job {
     }
 
     @Override
-    Chunk nextChunk() {
+    public Chunk nextChunk() {
         if (exhausted()) {
             return null;
         }
@@ -52,32 +54,32 @@ final class MapJob extends Job {
     }
 
     @Override
-    synchronized long doneInputs() {
+    public synchronized long doneInputs() {
         return inputs.length - remaining;
     }
 
     @Override
-    synchronized long failedInputs() {
+    public synchronized long failedInputs() {
         return failures;
     }
 
     @Override
-    long totalInputs() {
+    public long totalInputs() {
         return inputs.length;
     }
 
     @Override
-    boolean hasChunk() {
+    public boolean hasChunk() {
         return !exhausted();
     }
 
     @Override
-    boolean exhausted() {
+    public boolean exhausted() {
         return nextToCut >= inputs.length || future.isDone();
     }
 
     @Override
-    synchronized void succeeded(long index, Object value) {
+    public synchronized void succeeded(long index, Object value) {
         if (recordSuccess((int) index, value)) {
             countSuccess();
         }
@@ -85,14 +87,14 @@ final class MapJob extends Job {
     }
 
     @Override
-    synchronized void failed(long index, ProcessPoolException failure) {
+    public synchronized void failed(long index, ProcessPoolException failure) {
         recordFailure((int) index, failure);
         settle();
     }
 
     /** One lock and one completion check for a run of outcomes: a reader delivers a frame's worth at once. */
     @Override
-    synchronized void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+    public synchronized void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
         long successes = 0;
         for (int k = 0; k < count; k++) {
             int i = (int) chunk.indices()[from + k];
@@ -148,17 +150,17 @@ final class MapJob extends Job {
     }
 
     @Override
-    CompletableFuture<?> completion() {
+    public CompletableFuture<?> completion() {
         return future;
     }
 
     @Override
-    boolean isFinished() {
+    public boolean isFinished() {
         return future.isDone();
     }
 
     @Override
-    void failAll(ProcessPoolException failure) {
+    public void failAll(ProcessPoolException failure) {
         future.completeExceptionally(failure);
     }
 }

@@ -1,4 +1,9 @@
-package dev.procpool;
+package dev.procpool.internal.engine;
+
+import dev.procpool.PoolMode;
+import dev.procpool.ProcessPoolException;
+import dev.procpool.SerializableCallable;
+import dev.procpool.SerializableRunnable;
 
 import java.io.Serializable;
 import java.time.Duration;
@@ -17,13 +22,13 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * {@link ProcessPool#asExecutorService()}: the {@link ExecutorService} contract over a pool. Futures
+ * {@link dev.procpool.Pool#asExecutorService()}: the {@link ExecutorService} contract over a pool. Futures
  * fail with an {@link ExecutionException} whose cause is the pool's {@link ProcessPoolException}.
  */
-final class PoolExecutorService implements ExecutorService {
-    private final ProcessPool pool;
+public final class PoolExecutorService implements ExecutorService {
+    private final EnginePool pool;
 
-    PoolExecutorService(ProcessPool pool) {
+    PoolExecutorService(EnginePool pool) {
         this.pool = pool;
     }
 

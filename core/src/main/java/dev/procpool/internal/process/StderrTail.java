@@ -1,4 +1,4 @@
-package dev.procpool;
+package dev.procpool.internal.process;
 
 import java.util.ArrayDeque;
 import java.util.List;
@@ -10,7 +10,7 @@ import org.slf4j.LoggerFactory;
  * Where a worker's stderr goes (and its {@code System.out}, which the worker points there): each line
  * is logged through SLF4J tagged with the worker's id, and the last lines are kept for crash reports.
  */
-final class StderrTail extends LogOutputStream {
+public final class StderrTail extends LogOutputStream {
     static final int KEPT_LINES = 20;
     private static final Logger log = LoggerFactory.getLogger("dev.procpool.worker");
 

@@ -1,4 +1,14 @@
-package dev.procpool;
+package dev.procpool.internal.process;
+
+import dev.procpool.ProcessPoolException;
+import dev.procpool.SerializableRunnable;
+import dev.procpool.TaskFailedException;
+import dev.procpool.TaskTimeoutException;
+import dev.procpool.WorkerCrashedException;
+import dev.procpool.internal.engine.Chunk;
+import dev.procpool.internal.engine.FunctionCache;
+import dev.procpool.internal.engine.Job;
+import dev.procpool.internal.engine.Scheduler;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Input;
@@ -47,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * with a per-worker sequence number; so results carry no ids and the {@link RunningTaskSlot} tells
  * which task was running when the worker died.
  */
-final class WorkerProcess {
+public final class WorkerProcess {
     private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
     /** Chunks sent but not answered; two keep the pipe busy while the worker computes. */
     static final int MAX_CHUNKS_IN_FLIGHT = 2;
