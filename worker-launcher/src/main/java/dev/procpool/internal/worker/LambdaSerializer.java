@@ -5,7 +5,11 @@ import com.esotericsoftware.kryo.kryo5.KryoException;
 import com.esotericsoftware.kryo.kryo5.Serializer;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
+import java.io.IOException;
+import java.io.ObjectOutputStream;
+import java.io.OutputStream;
 import java.lang.invoke.SerializedLambda;
+import java.lang.reflect.InaccessibleObjectException;
 import java.lang.reflect.Method;
 
 /**
@@ -63,9 +67,49 @@ final class LambdaSerializer extends Serializer<Object> {
             Method writeReplace = lambda.getClass().getDeclaredMethod("writeReplace");
             writeReplace.setAccessible(true);
             return (SerializedLambda) writeReplace.invoke(lambda);
+        } catch (InaccessibleObjectException e) {
+            return serializedFormThroughJdk(lambda, e);
         } catch (ReflectiveOperationException | RuntimeException e) {
-            throw new KryoException("cannot serialize " + lambda.getClass().getName()
-                    + ": not a serializable lambda (type it as a Serializable* function)", e);
+            throw notSerializable(lambda, e);
         }
+    }
+
+    /**
+     * A lambda of a named module that does not open its package to us: Java serialization may still call
+     * its {@code writeReplace}, so let it, and take the {@link SerializedLambda} it hands to
+     * {@code replaceObject} instead of writing it anywhere.
+     */
+    private static SerializedLambda serializedFormThroughJdk(Object lambda, RuntimeException inaccessible) {
+        final class Capture extends ObjectOutputStream {
+            SerializedLambda form;
+
+            Capture() throws IOException {
+                super(OutputStream.nullOutputStream());
+                enableReplaceObject(true);
+            }
+
+            @Override
+            protected Object replaceObject(Object object) {
+                if (form == null && object instanceof SerializedLambda serialized) {
+                    form = serialized;
+                    return null; // its captured values need not be Serializable: Kryo writes them
+                }
+                return object;
+            }
+        }
+        try (Capture capture = new Capture()) {
+            capture.writeObject(lambda);
+            if (capture.form != null) {
+                return capture.form;
+            }
+        } catch (IOException | RuntimeException e) {
+            inaccessible.addSuppressed(e);
+        }
+        throw notSerializable(lambda, inaccessible);
+    }
+
+    private static KryoException notSerializable(Object lambda, Exception cause) {
+        return new KryoException("cannot serialize " + lambda.getClass().getName()
+                + ": not a serializable lambda (type it as a Serializable* function)", cause);
     }
 }

@@ -1,0 +1,119 @@
+package dev.procpool;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.File;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A JPMS application that {@code requires dev.procpool} and nothing else, launched with
+ * {@code java -p ... -m}: no {@code opens}, no {@code --add-opens}, no class path.
+ */
+@Timeout(120)
+class ModulePathTest {
+    private static final String MODULE_INFO = """
+            module app {
+                requires dev.procpool;
+            }
+            """;
+
+    private static final String MAIN = """
+            package app;
+
+            import dev.procpool.PoolMode;
+            import dev.procpool.ProcessPool;
+            import java.util.List;
+
+            public class Main {
+                public static void main(String[] args) {
+                    try (ProcessPool pool = ProcessPool.builder().workers(2).mode(PoolMode.valueOf(args[0])).build()) {
+                        int offset = 100;
+                        System.out.println("mode=" + pool.mode());
+                        System.out.println("squares=" + pool.map(Main::square, List.of(1, 2, 3)));
+                        System.out.println("shifted=" + pool.map((Integer x) -> x + offset, List.of(1, 2, 3)));
+                        System.out.println("pids=" + pool.map((Integer x) -> ProcessHandle.current().pid(), List.of(1))
+                                .get(0).equals(ProcessHandle.current().pid()));
+                    }
+                }
+
+                static int square(int x) {
+                    return x * x;
+                }
+            }
+            """;
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void processPoolRunsInAModularApplicationWithoutFlags() throws Exception {
+        List<String> output = runApp("PROCESSES");
+        assertThat(output).containsSubsequence("mode=PROCESSES", "squares=[1, 4, 9]", "shifted=[101, 102, 103]",
+                "pids=false");
+    }
+
+    @Test
+    void threadModeRunsInAModularApplication() throws Exception {
+        List<String> output = runApp("THREADS");
+        assertThat(output).containsSubsequence("mode=THREADS", "squares=[1, 4, 9]", "shifted=[101, 102, 103]",
+                "pids=true");
+    }
+
+    private List<String> runApp(String mode) throws Exception {
+        String modulePath = procpoolModulePath();
+        Path source = directory.resolve("src");
+        Files.createDirectories(source.resolve("app"));
+        Files.writeString(source.resolve("module-info.java"), MODULE_INFO);
+        Files.writeString(source.resolve("app/Main.java"), MAIN);
+        Path classes = directory.resolve("mods/app");
+        JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
+        int compiled = javac.run(null, null, null, "-d", classes.toString(), "-p", modulePath,
+                source.resolve("module-info.java").toString(), source.resolve("app/Main.java").toString());
+        assertThat(compiled).as("the app compiles against the procpool module").isZero();
+
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        ProcessBuilder launch = new ProcessBuilder(java.toString(), "-p", modulePath + File.pathSeparator + classes,
+                "-m", "app/app.Main", mode).redirectErrorStream(true);
+        launch.environment().remove("CLASSPATH"); // Surefire passes the tests' class path this way
+        Process process = launch.start();
+        process.getOutputStream().close();
+        List<String> lines;
+        try {
+            lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
+            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        } finally {
+            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+        }
+        assertThat(process.exitValue()).as("exit code; output:%n%s", String.join("\n", lines)).isZero();
+        return lines;
+    }
+
+    /** procpool's own modules (as built in this reactor) and their dependencies, nothing of the tests. */
+    private static String procpoolModulePath() throws IOException {
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
+            Path path = Path.of(entry);
+            String name = path.getFileName().toString();
+            boolean ours = Files.isDirectory(path) && Files.exists(path.resolve("module-info.class"));
+            boolean dependency = name.startsWith("kryo5-") || name.startsWith("commons-exec-")
+                    || name.startsWith("slf4j-api-") || name.startsWith("procpool-worker-launcher-");
+            if (ours || dependency) {
+                entries.add(path.toString());
+            }
+        }
+        return entries.stream().collect(Collectors.joining(File.pathSeparator));
+    }
+}
