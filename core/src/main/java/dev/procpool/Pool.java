@@ -225,8 +225,13 @@ public interface Pool extends AutoCloseable {
      * This pool as an {@link java.util.concurrent.ExecutorService}, for code that expects one. Tasks
      * must be {@link java.io.Serializable} (e.g. lambdas typed {@link SerializableCallable} or
      * {@link SerializableRunnable}) where they run in other JVMs, else they are rejected with
-     * {@link java.util.concurrent.RejectedExecutionException}. Shutting the executor down closes the
-     * pool; {@code shutdownNow()} terminates it.
+     * {@link java.util.concurrent.RejectedExecutionException}, as is a task that is itself a
+     * {@link java.util.concurrent.Future} (what {@code CompletableFuture.supplyAsync} hands an executor:
+     * use {@link #submit(SerializableCallable)} instead). The view follows the JDK's executors to the
+     * letter: a future's {@code ExecutionException} has the task's own exception as its cause (a crash or
+     * timeout: {@link WorkerCrashedException}, {@link TaskTimeoutException}); {@code shutdown()} closes
+     * the pool; {@code shutdownNow()} returns the tasks no worker has started and terminates the pool;
+     * {@code isTerminated()} is true once no task runs any more.
      *
      * @return a view of this pool; it holds no resources of its own
      */

@@ -30,6 +30,12 @@ public interface Engine {
     /** Stops whatever task of this job is running now (cancel(true)): kills its worker, or interrupts its thread. */
     void interruptRunning(Job job);
 
+    /**
+     * Completes once, after {@link #shutdown} or {@link #terminate}, no task of this engine runs any
+     * more: every worker JVM has exited, every pool thread (abandoned ones included) has ended.
+     */
+    java.util.concurrent.CompletableFuture<Void> stopped();
+
     /** A snapshot of the live workers. */
     java.util.List<PoolStats.Worker> workers();
 }

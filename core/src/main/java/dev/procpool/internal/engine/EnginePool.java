@@ -73,7 +73,8 @@ public abstract class EnginePool implements Pool {
     private final FunctionCache functions = new FunctionCache();
     private final Scheduler scheduler = new Scheduler();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
-    private final CompletableFuture<Void> terminated = new CompletableFuture<>();
+    /** Completes when close() or terminate() has done its part; the engine may still have tasks ending. */
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final ProgressReporter progress;
     private final Engine engine;
 
@@ -189,12 +190,25 @@ public abstract class EnginePool implements Pool {
 
     @SuppressWarnings("unchecked")
     private <R> JobFuture<List<R>> submitAll(Object function, Object[] inputs, int chunkSize) {
+        JobFuture<?> future = startMap(function, inputs, chunkSize).future;
+        return (JobFuture<List<R>>) future;
+    }
+
+    /** Queues a call whose inputs are all known; {@code chunkSize} 0 for the default rule. */
+    MapJob startMap(Object function, Object[] inputs, int chunkSize) {
         int size = chunkSize > 0 ? chunkSize : ChunkSizes.forKnownSize(inputs.length, engine.parallelism());
         MapJob job = new MapJob(function, inputs, size, counters, functions);
         job.future.onInterrupt(() -> engine.interruptRunning(job));
         submit(job);
-        JobFuture<?> future = job.future;
-        return (JobFuture<List<R>>) future;
+        return job;
+    }
+
+    /**
+     * Takes a call back before any of its work reached a worker ({@code shutdownNow}): true if it was
+     * withdrawn, its future then fails and {@link Job#isWithdrawn()} says why; false if some work started.
+     */
+    boolean withdraw(Job job) {
+        return scheduler.withdraw(job);
     }
 
     private static void checkChunkSize(int chunkSize) {
@@ -307,7 +321,7 @@ public abstract class EnginePool implements Pool {
             finishClose();
         } else {
             try {
-                terminated.get();
+                ended.get();
             } catch (InterruptedException e) {
                 terminate();
                 Thread.currentThread().interrupt();
@@ -353,7 +367,7 @@ public abstract class EnginePool implements Pool {
                     state = State.CLOSED;
                 }
             }
-            terminated.complete(null);
+            ended.complete(null);
         } catch (InterruptedException e) {
             terminate();
             Thread.currentThread().interrupt();
@@ -365,15 +379,18 @@ public abstract class EnginePool implements Pool {
         return state != State.OPEN && state != State.BROKEN;
     }
 
+    /** True once the pool has ended and no task runs any more (a thread ignoring its interrupt holds it off). */
     @Override
     public boolean isTerminated() {
-        return terminated.isDone();
+        return ended.isDone() && engine.stopped().isDone();
     }
 
     @Override
     public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            terminated.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+            engine.stopped().get(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             return true;
         } catch (java.util.concurrent.TimeoutException e) {
             return false;
@@ -397,7 +414,7 @@ public abstract class EnginePool implements Pool {
         scheduler.close();
         engine.terminate();
         stopProgress();
-        terminated.complete(null);
+        ended.complete(null);
     }
 
     private void stopProgress() {

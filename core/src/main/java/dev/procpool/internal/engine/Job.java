@@ -26,6 +26,10 @@ public abstract class Job {
     /** Set once the final progress report is out; guarded by the reporter. */
     public boolean progressFinished;
     private final Map<Long, Integer> crashes = new HashMap<>();
+    /** Some chunk of this job went to a worker; guarded by the scheduler's lock. */
+    boolean handedOut;
+    /** Taken back by {@link Scheduler#withdraw} before anything ran. */
+    volatile boolean withdrawn;
 
     Job(Object function, PoolCounters counters, FunctionCache functions) {
         this.function = function;
@@ -83,6 +87,11 @@ public abstract class Job {
     public static String describe(Throwable e) {
         String message = e.getMessage();
         return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
+    }
+
+    /** True when the call was taken back before any of it ran; its future's failure means only that. */
+    public boolean isWithdrawn() {
+        return withdrawn;
     }
 
     /** Inputs answered so far, failures included. */

@@ -1,5 +1,6 @@
 package dev.procpool.internal.engine;
 
+import dev.procpool.ProcessPoolException;
 import java.util.ArrayDeque;
 import java.util.Iterator;
 import java.util.concurrent.TimeUnit;
@@ -113,10 +114,26 @@ public final class Scheduler {
             }
             Chunk chunk = job.nextChunk();
             if (chunk != null) {
+                job.handedOut = true;
                 return chunk;
             }
         }
         return null;
+    }
+
+    /** Fails {@code job} as withdrawn unless some of its work was handed out; true if it was withdrawn. */
+    public boolean withdraw(Job job) {
+        lock.lock();
+        try {
+            if (job.handedOut || job.isFinished()) {
+                return false;
+            }
+            job.withdrawn = true;
+            job.failAll(new ProcessPoolException("withdrawn before it started: the pool was shut down now"));
+            return true;
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Stops handing out chunks and wakes every waiting worker. */

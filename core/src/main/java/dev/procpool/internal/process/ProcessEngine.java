@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -44,6 +45,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private final PoolCounters counters;
     private int startFailuresInARow;
     private volatile boolean stopping;
+    /** Completes when shutdown or terminate has seen every worker JVM exit (or killed it). */
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
     private volatile ProcessPoolException broken;
     private final Thread timeoutWatch;
     private final ClassDataArchive archive;
@@ -230,6 +233,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     }
 
     @Override
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
         List<WorkerProcess> all = new ArrayList<>(workers);
@@ -244,6 +252,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
         }
         stopTimeoutWatch();
+        stopped.complete(null);
     }
 
     @Override
@@ -263,6 +272,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
         }
         stopTimeoutWatch();
+        stopped.complete(null);
         if (interrupted) {
             Thread.currentThread().interrupt();
         }

@@ -16,7 +16,9 @@ import dev.procpool.internal.worker.TaskInvoker;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +45,9 @@ public final class ThreadEngine implements Engine {
     private final long startedNanos = System.nanoTime();
     private final Thread timeoutWatch;
     private volatile boolean stopping;
+    /** Pool threads that have not ended, abandoned ones included: the engine has stopped when none is left. */
+    private final AtomicInteger liveThreads = new AtomicInteger();
+    private final CompletableFuture<Void> stopped = new CompletableFuture<>();
 
     /** One pool thread and what it is running; the thread's state is guarded by the lane's monitor. */
     private final class Lane implements Runnable {
@@ -59,8 +64,23 @@ public final class ThreadEngine implements Engine {
             thread.setDaemon(true);
         }
 
+        void start() {
+            liveThreads.incrementAndGet();
+            thread.start();
+        }
+
         @Override
         public void run() {
+            try {
+                runTasks();
+            } finally {
+                if (liveThreads.decrementAndGet() == 0 && stopping) {
+                    stopped.complete(null);
+                }
+            }
+        }
+
+        private void runTasks() {
             if (!initialize()) {
                 return;
             }
@@ -182,7 +202,7 @@ public final class ThreadEngine implements Engine {
         this.lanes = new Lane[workers];
         for (int i = 0; i < workers; i++) {
             lanes[i] = new Lane(i + 1, 0);
-            lanes[i].thread.start();
+            lanes[i].start();
         }
         if (taskTimeout != null) {
             timeoutWatch = new Thread(this::watchTimeouts, "procpool-thread-timeout-watch");
@@ -216,7 +236,7 @@ public final class ThreadEngine implements Engine {
                         synchronized (lanes) {
                             lanes[i] = fresh;
                         }
-                        fresh.thread.start();
+                        fresh.start();
                     }
                     lane.reportLate();
                 }
@@ -255,8 +275,21 @@ public final class ThreadEngine implements Engine {
     }
 
     @Override
+    public CompletableFuture<Void> stopped() {
+        return stopped;
+    }
+
+    /** After {@code stopping} is set: the last thread to end completes {@link #stopped}, or none is left. */
+    private void noteStopping() {
+        if (liveThreads.get() == 0) {
+            stopped.complete(null);
+        }
+    }
+
+    @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
+        noteStopping();
         stopTimeoutWatch();
         for (Lane lane : lanes()) {
             lane.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
@@ -266,6 +299,7 @@ public final class ThreadEngine implements Engine {
     @Override
     public void terminate() {
         stopping = true;
+        noteStopping();
         stopTimeoutWatch();
         for (Lane lane : lanes()) {
             lane.thread.interrupt();
