@@ -227,17 +227,15 @@ public final class ClusterEngine implements Engine {
     @Override
     public List<PoolStats.Worker> workers() {
         List<PoolStats.Worker> list = new ArrayList<>();
-        for (RemoteMember member : registry.ready()) {
-            for (int i = 0; i < member.workers; i++) {
-                list.add(new PoolStats.Worker(list.size() + 1, -1, Duration.ZERO));
-            }
+        for (int i = 1, n = registry.readyWorkers(); i <= n; i++) {
+            list.add(new PoolStats.Worker(i, -1, Duration.ZERO));
         }
         return list;
     }
 
     /** Names (host:port) of the members in use now. */
     public List<String> members() {
-        return registry.ready().stream().map(m -> m.name).toList();
+        return registry.readyNames();
     }
 
     /** How many inputs each member has run for this pool (results taken), by member name. */
@@ -248,9 +246,9 @@ public final class ClusterEngine implements Engine {
     /** The members' own pool counters for this pool, summed over those that answer within a few seconds. */
     public PoolStats memberStats() {
         long[] sum = new long[9];
-        for (RemoteMember member : registry.ready()) {
+        for (Member member : registry.readyMembers()) {
             try {
-                long[] part = control.submitToMember(new Tasks.Stats(session), member.member).get(3, TimeUnit.SECONDS);
+                long[] part = control.submitToMember(new Tasks.Stats(session), member).get(3, TimeUnit.SECONDS);
                 for (int i = 0; i < sum.length; i++) {
                     sum[i] += part[i];
                 }
@@ -258,7 +256,7 @@ public final class ClusterEngine implements Engine {
                 Thread.currentThread().interrupt();
                 break;
             } catch (ExecutionException | TimeoutException | RuntimeException e) {
-                log.debug("no stats from {}: {}", member.name, e.toString());
+                log.debug("no stats from {}: {}", member, e.toString());
             }
         }
         List<PoolStats.Worker> workers = new ArrayList<>();

@@ -175,8 +175,14 @@ final class MemberRegistry {
                 .sum();
     }
 
-    synchronized List<RemoteMember> ready() {
-        return members.values().stream().filter(m -> m.state == RemoteMember.State.READY).toList();
+    /** Names (host:port) of the ready members. */
+    synchronized List<String> readyNames() {
+        return members.values().stream().filter(m -> m.state == RemoteMember.State.READY).map(m -> m.name).toList();
+    }
+
+    synchronized List<Member> readyMembers() {
+        return members.values().stream().filter(m -> m.state == RemoteMember.State.READY).map(m -> m.member)
+                .toList();
     }
 
     /** Members not given up: they may still hold this pool's session. */

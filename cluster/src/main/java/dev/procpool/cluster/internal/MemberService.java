@@ -116,6 +116,10 @@ public final class MemberService {
             }
         }
 
+        synchronized boolean isCancelled(long job) {
+            return cancelled.containsKey(job);
+        }
+
         synchronized List<ResultIterator<?>> cancel(long job) {
             cancelled.put(job, Boolean.TRUE);
             List<ResultIterator<?>> list = running.remove(job);
@@ -273,6 +277,11 @@ public final class MemberService {
         thread.setContextClassLoader(session.loader);
         try {
             byte[][] inputs = chunk.inputs;
+            if (session.isCancelled(chunk.job)) { // its answer is not wanted: run nothing
+                byte[][] skipped = new byte[inputs.length][];
+                Arrays.fill(skipped, Wire.write(RemoteFailures.other("the call was cancelled"), session.loader));
+                return new Tasks.ChunkReply(skipped, null);
+            }
             ResultIterator<Object> results;
             try {
                 results = session.pool.imap(function(session, chunk), Arrays.asList((Object[]) inputs), inputs.length);
