@@ -38,7 +38,7 @@ class DuplicateAnswerTest {
     void imapJobTakesTheFirstAnswerOfEachInput() throws Exception {
         PoolCounters counters = new PoolCounters();
         Scheduler scheduler = new Scheduler();
-        ImapJob job = new ImapJob(IDENTITY, List.of(1, 2, 3).iterator(), false, 3, 1, () -> { }, counters,
+        ImapJob job = new ImapJob(IDENTITY, List.of(1, 2, 3).iterator(), false, 3, 1, scheduler::poke, counters,
                 new FunctionCache());
         scheduler.add(job);
         ResultIterator<Object> results = job.start();
