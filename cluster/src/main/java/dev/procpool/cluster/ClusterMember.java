@@ -7,6 +7,8 @@ import com.hazelcast.config.JoinConfig;
 import com.hazelcast.config.NetworkConfig;
 import com.hazelcast.core.Hazelcast;
 import com.hazelcast.core.HazelcastInstance;
+import dev.procpool.cluster.internal.MemberService;
+import dev.procpool.cluster.internal.Tasks;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -17,7 +17,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import dev.procpool.SerializableCallable;
+import dev.procpool.SerializableRunnable;
+import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarFile;
 import java.util.stream.Collectors;
@@ -226,8 +233,120 @@ class ClusterPoolTest {
         return x + "@" + member();
     }
 
+    /** Records this worker JVM's pid in {@code file}, then runs far past any test's patience. */
+    static String recordPidAndSleep(String file) throws Exception {
+        Files.writeString(Path.of(file), Long.toString(ProcessHandle.current().pid()));
+        Thread.sleep(60_000);
+        return "not cancelled";
+    }
+
     @Test
     @Order(4)
+    void cancelTrueKillsTheRunningTaskOnItsMember() throws Exception {
+        pool = builder().build();
+        String pidFile = directory.resolve("cancelled-task.pid").toString();
+        CompletableFuture<String> running = pool.submit(() -> recordPidAndSleep(pidFile));
+        long pid = Long.parseLong(awaitFile(Path.of(pidFile)));
+        assertThat(MemberProcesses.gone(pid)).isFalse();
+        List<Long> workersBefore = new ArrayList<>();
+        for (MemberProcesses.Member member : cluster.members) {
+            workersBefore.addAll(member.family());
+        }
+        assertThat(workersBefore).contains(pid); // a worker JVM of one of the members
+
+        assertThat(running.cancel(true)).isTrue();
+
+        awaitTrue(() -> MemberProcesses.gone(pid), "the cancelled task's worker JVM " + pid + " is still running");
+        assertThat(running).isCancelled();
+        // its member replaced the worker, and every member still serves calls
+        List<String> after = pool.map(x -> x + "@" + ProcessHandle.current().pid(), IntStream.range(0, 12).boxed().toList(), 1);
+        assertThat(after).hasSize(12).noneMatch(r -> r.endsWith("@" + pid));
+    }
+
+    @Test
+    @Order(5)
+    void closeWithAnOpenUnconsumedImapReturns() throws Exception {
+        pool = builder().build();
+        ResultIterator<Long> squares = pool.imap((Long x) -> x * x, () -> Stream.iterate(0L, x -> x + 1).iterator(), 2);
+        assertThat(squares.next()).isZero(); // the call is under way; the rest is left unconsumed
+
+        Thread closer = new Thread(pool::close, "test-close");
+        closer.start();
+        closer.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(closer.isAlive()).as("close() returned").isFalse();
+
+        assertThat(pool.isShutdown()).isTrue();
+        assertThat(pool.isTerminated()).isTrue();
+        assertThat(pool.awaitTermination(Duration.ZERO)).isTrue();
+        // what was read stays readable, in order; then the iterator says the input was cut short
+        long expected = 1;
+        Throwable end = null;
+        try {
+            while (squares.hasNext()) {
+                assertThat(squares.next()).isEqualTo(expected * expected);
+                expected++;
+            }
+        } catch (ProcessPoolException e) {
+            end = e;
+        }
+        assertThat(end).isNotNull().hasMessageContaining("closed before the input was read to its end");
+        assertThatThrownBy(() -> pool.map(x -> x, List.of(1))).isInstanceOf(IllegalStateException.class);
+        // the members ended this pool's worker JVMs
+        for (MemberProcesses.Member member : cluster.members) {
+            awaitTrue(() -> member.family().stream().filter(p -> p != member.pid()).allMatch(MemberProcesses::gone),
+                    "member " + member.address() + " still runs worker JVMs after close()");
+        }
+    }
+
+    @Test
+    @Order(6)
+    void asExecutorServiceRunsOnTheMembers() throws Exception {
+        pool = builder().build();
+        ExecutorService executor = pool.asExecutorService();
+        List<Callable<String>> tasks = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            int n = i;
+            tasks.add((SerializableCallable<String>) () -> n + "@" + member());
+        }
+        List<Future<String>> futures = executor.invokeAll(tasks, 30, TimeUnit.SECONDS);
+        for (int i = 0; i < 6; i++) {
+            assertThat(futures.get(i).get()).startsWith(i + "@127.0.0.1:");
+        }
+        Future<?> failing = executor.submit((SerializableRunnable) () -> {
+            throw new IllegalStateException("from a member");
+        });
+        assertThatThrownBy(failing::get).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(TaskFailedException.class).hasRootCauseMessage("from a member");
+
+        executor.shutdown();
+        assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
+        assertThat(pool.isTerminated()).isTrue();
+        assertThatThrownBy(() -> executor.submit((SerializableCallable<Integer>) () -> 1))
+                .isInstanceOf(RejectedExecutionException.class);
+    }
+
+    private static String awaitFile(Path file) throws Exception {
+        awaitTrue(() -> Files.exists(file) && Files.size(file) > 0, file + " was not written");
+        return Files.readString(file);
+    }
+
+    interface Condition {
+        boolean holds() throws Exception;
+    }
+
+    /** Polls the condition up to 20 s (each test's own timeout bounds it too). */
+    private static void awaitTrue(Condition condition, String failure) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.holds()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(failure);
+            }
+            Thread.sleep(20);
+        }
+    }
+
+    @Test
+    @Order(14)
     void membersKilledAndFrozenMidMapLoseNothing() throws Exception {
         pool = builder().build();
         assertThat(pool.members()).hasSize(3);
@@ -273,7 +392,7 @@ class ClusterPoolTest {
     }
 
     @Test
-    @Order(5)
+    @Order(15)
     void noMemberLeftFailsTheCallClearly() throws Exception {
         MemberProcesses.Member last = cluster.members.get(2);
         pool = builder().build();

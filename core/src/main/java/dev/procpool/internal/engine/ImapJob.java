@@ -1,11 +1,14 @@
 package dev.procpool.internal.engine;
 
+import dev.procpool.Pool;
 import dev.procpool.ProcessPoolException;
 import dev.procpool.ResultIterator;
 
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -37,6 +40,8 @@ public final class ImapJob extends Job {
     // Guarded by this.
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
     private final Map<Long, Outcome> orderedResults = new HashMap<>();
+    /** Inputs read and not yet answered: a second answer for an input (a chunk run again elsewhere) is dropped. */
+    private final Set<Long> unanswered = new HashSet<>();
     private final ArrayDeque<Outcome> unorderedResults = new ArrayDeque<>();
     private long fetched;
     private long answered;
@@ -120,6 +125,9 @@ public final class ImapJob extends Job {
                         }
                         ready.addLast(chunk);
                         fetched += n;
+                        for (int k = 0; k < n; k++) {
+                            unanswered.add(indices[k]);
+                        }
                     }
                     dispatch.run();
                 }
@@ -178,21 +186,27 @@ public final class ImapJob extends Job {
 
     @Override
     public synchronized void succeeded(long index, Object value) {
-        countSuccess();
-        arrive(new Outcome(index, value, null));
+        if (firstAnswer(index)) {
+            countSuccess();
+            arrive(new Outcome(index, value, null));
+        }
     }
 
     @Override
     public synchronized void failed(long index, ProcessPoolException failure) {
-        countFailure(failure);
-        failures++;
-        arrive(new Outcome(index, null, failure));
+        if (firstAnswer(index)) {
+            countFailure(failure);
+            failures++;
+            arrive(new Outcome(index, null, failure));
+        }
+    }
+
+    /** Guarded by this. */
+    private boolean firstAnswer(long index) {
+        return !cancelled && unanswered.remove(index);
     }
 
     private void arrive(Outcome outcome) {
-        if (cancelled) {
-            return;
-        }
         answered++;
         if (ordered) {
             orderedResults.put(outcome.index, outcome);
@@ -213,6 +227,7 @@ public final class ImapJob extends Job {
             sourceDone = true;
             cancelled = true; // nothing more runs; the consumer sees what arrived, then the failure
             ready.clear();
+            unanswered.clear();
             if (feeder != null) {
                 feeder.interrupt();
             }
@@ -229,6 +244,7 @@ public final class ImapJob extends Job {
             }
             cancelled = true;
             ready.clear();
+            unanswered.clear();
             orderedResults.clear();
             unorderedResults.clear();
             if (feeder != null) {
@@ -238,6 +254,25 @@ public final class ImapJob extends Job {
         }
         allAnswered.complete(null);
         completion.complete(null);
+    }
+
+    /**
+     * Cancels the lazy call behind {@code results} and stops its running tasks, as {@code cancel(true)}
+     * does for a future: in process mode their worker JVMs are killed. {@link ResultIterator#close()}
+     * lets running tasks finish; a cluster member that is told to cancel a call needs them stopped.
+     *
+     * @param pool    the pool that started the call
+     * @param results the call's iterator
+     */
+    public static void cancelRunning(Pool pool, ResultIterator<?> results) {
+        if (results instanceof Results view) {
+            view.job.cancel();
+            if (pool instanceof EnginePool enginePool) {
+                enginePool.engine().interruptRunning(view.job);
+            }
+        } else {
+            results.close();
+        }
     }
 
     /** Guarded by this. */

@@ -470,7 +470,8 @@ public final class WorkerProcess {
         }
     }
 
-    static TaskFailedException taskFailed(long index, RemoteFailure failure) {
+    /** The one place a task's remote failure becomes the exception the caller sees (worker JVMs and cluster members). */
+    public static TaskFailedException taskFailed(long index, RemoteFailure failure) {
         String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
         String message = "task for input " + index + " failed: " + what;
         if (failure.rebuilt() == null) {

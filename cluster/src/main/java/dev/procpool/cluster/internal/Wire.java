@@ -1,18 +1,21 @@
-package dev.procpool.cluster;
+package dev.procpool.cluster.internal;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.ProcessPoolException;
 import dev.procpool.SerializableBiFunction;
 import dev.procpool.SerializableCallable;
 import dev.procpool.SerializableFunction;
 import dev.procpool.SerializableRunnable;
 import dev.procpool.internal.worker.KryoSetup;
-import java.io.Serializable;
 import java.util.Map;
 
-/** User objects on the wire between client and members: the same Kryo setup the workers use. */
+/**
+ * User objects on the wire between client and members: the same Kryo setup the workers use.
+ *
+ * <p>The function kinds and {@link #asFunction} repeat worker-launcher's {@code TaskInvoker} (the
+ * shape dispatch of worker JVMs); they go once the wire is defined in one place there.
+ */
 final class Wire {
     static final byte FUNCTION = 0;
     static final byte BIFUNCTION = 1;
@@ -178,13 +181,4 @@ final class Wire {
         }
     }
 
-    /** One element's failure on the wire; the exception already names the input's index in the whole call. */
-    static final class ElementFailure implements Serializable {
-        private static final long serialVersionUID = 1L;
-        final ProcessPoolException failure;
-
-        ElementFailure(ProcessPoolException failure) {
-            this.failure = failure;
-        }
-    }
 }

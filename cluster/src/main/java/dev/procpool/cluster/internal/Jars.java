@@ -1,4 +1,4 @@
-package dev.procpool.cluster;
+package dev.procpool.cluster.internal;
 
 import java.io.ByteArrayOutputStream;
 import java.io.File;

@@ -1,4 +1,4 @@
-package dev.procpool.cluster;
+package dev.procpool.cluster.internal;
 
 import dev.procpool.PoolMode;
 import dev.procpool.PoolStats;
@@ -7,9 +7,7 @@ import dev.procpool.ProcessPoolException;
 import dev.procpool.ResultIterator;
 import dev.procpool.SerializableFunction;
 import dev.procpool.SerializableRunnable;
-import dev.procpool.TaskFailedException;
-import dev.procpool.TaskTimeoutException;
-import dev.procpool.WorkerCrashedException;
+import dev.procpool.internal.engine.ImapJob;
 import java.io.File;
 import java.io.IOException;
 import java.net.MalformedURLException;
@@ -24,6 +22,8 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
+import java.util.NoSuchElementException;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * The member's side: a jar cache by SHA-256, and per client session a class loader over the shipped
  * jars and a local {@link ProcessPool} whose worker JVMs see the same jars.
  */
-final class MemberService {
-    static final String USER_CONTEXT_KEY = "dev.procpool.cluster.MemberService";
+public final class MemberService {
+    public static final String USER_CONTEXT_KEY = "dev.procpool.cluster.MemberService";
     /** Environment variable every worker JVM of a member gets: the member's name. */
     static final String MEMBER_ENV = "PROCPOOL_MEMBER";
     private static final Logger log = LoggerFactory.getLogger(MemberService.class);
@@ -54,18 +54,18 @@ final class MemberService {
     private volatile String name;
     private volatile boolean stopped;
 
-    MemberService(Path cacheDirectory, int defaultWorkers) throws IOException {
+    public MemberService(Path cacheDirectory, int defaultWorkers) throws IOException {
         this.jarDirectory = Files.createDirectories(cacheDirectory.resolve("jars"));
         this.uploadDirectory = Files.createDirectories(cacheDirectory.resolve("uploads"));
         this.ownJars = ownJarHashes();
         this.defaultWorkers = defaultWorkers;
     }
 
-    void setName(String name) {
+    public void setName(String name) {
         this.name = name;
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
@@ -84,11 +84,46 @@ final class MemberService {
             }
         };
 
+        /** Guarded by this: each call's chunks running now, and calls cancelled lately (their late chunks are skipped). */
+        private final Map<Long, List<ResultIterator<?>>> running = new HashMap<>();
+        private final Map<Long, Boolean> cancelled = new LinkedHashMap<>(16, 0.75f, false) {
+            @Override
+            protected boolean removeEldestEntry(Map.Entry<Long, Boolean> eldest) {
+                return size() > 1024;
+            }
+        };
+
         Session(UUID id, UUID client, URLClassLoader loader, ProcessPool pool) {
             this.id = id;
             this.client = client;
             this.loader = loader;
             this.pool = pool;
+        }
+
+        /** False when the call was cancelled already: the caller cancels this chunk too. */
+        synchronized boolean register(long job, ResultIterator<?> results) {
+            if (cancelled.containsKey(job)) {
+                return false;
+            }
+            running.computeIfAbsent(job, j -> new ArrayList<>()).add(results);
+            return true;
+        }
+
+        synchronized void unregister(long job, ResultIterator<?> results) {
+            List<ResultIterator<?>> list = running.get(job);
+            if (list != null && list.remove(results) && list.isEmpty()) {
+                running.remove(job);
+            }
+        }
+
+        synchronized boolean isCancelled(long job) {
+            return cancelled.containsKey(job);
+        }
+
+        synchronized List<ResultIterator<?>> cancel(long job) {
+            cancelled.put(job, Boolean.TRUE);
+            List<ResultIterator<?>> list = running.remove(job);
+            return list == null ? List.of() : list;
         }
     }
 
@@ -175,7 +210,7 @@ final class MemberService {
         }
     }
 
-    void clientLeft(UUID client) {
+    public void clientLeft(UUID client) {
         for (Session session : List.copyOf(sessions.values())) {
             if (session.client.equals(client) && sessions.remove(session.id, session)) {
                 log.info("procpool member {}: client {} left, ending session {}", name, client, session.id);
@@ -214,7 +249,7 @@ final class MemberService {
                 s.taskTimeouts(), s.workersStarted(), s.workersRecycled(), session.chunks.get()};
     }
 
-    void shutdown() {
+    public void shutdown() {
         stopped = true;
         synchronized (sessions) {
             for (Session session : sessions.values()) {
@@ -233,52 +268,75 @@ final class MemberService {
     // --------------------------------------------------------------------------------- chunks
 
     Tasks.ChunkReply runChunk(Tasks.Chunk chunk) {
-        long start = System.nanoTime();
         Session session = sessions.get(chunk.session);
         if (session == null) {
-            return new Tasks.ChunkReply(null, name, 0, "no session " + chunk.session + " on member " + name, null);
+            return new Tasks.ChunkReply(null, "no session " + chunk.session + " on member " + name);
         }
         Thread thread = Thread.currentThread();
         ClassLoader previous = thread.getContextClassLoader();
         thread.setContextClassLoader(session.loader);
         try {
-            SerializableFunction<Object, Object> function = function(session, chunk);
             byte[][] inputs = chunk.inputs;
-            byte[][] elements = new byte[inputs.length][];
+            if (session.isCancelled(chunk.job)) { // its answer is not wanted: run nothing
+                byte[][] skipped = new byte[inputs.length][];
+                Arrays.fill(skipped, Wire.write(RemoteFailures.other("the call was cancelled"), session.loader));
+                return new Tasks.ChunkReply(skipped, null);
+            }
             ResultIterator<Object> results;
             try {
-                results = session.pool.imap(function, Arrays.asList((Object[]) inputs), inputs.length);
+                results = session.pool.imap(function(session, chunk), Arrays.asList((Object[]) inputs), inputs.length);
             } catch (IllegalStateException e) { // the session was closed under us
-                return new Tasks.ChunkReply(null, name, 0, "session " + chunk.session + " closed on member " + name, null);
+                return new Tasks.ChunkReply(null, "session " + chunk.session + " closed on member " + name);
             }
-            ProcessPoolException whole = null;
+            if (!session.register(chunk.job, results)) {
+                ImapJob.cancelRunning(session.pool, results);
+            }
+            byte[][] elements = new byte[inputs.length][];
             try (results) {
-                for (int i = 0; i < inputs.length; i++) {
-                    long index = chunk.firstIndex + i;
-                    Object outcome;
-                    if (whole != null) {
-                        outcome = new Wire.ElementFailure(new IndexedFailure(index, whole.getMessage(), whole));
-                    } else {
-                        try {
-                            outcome = results.next(); // the result's bytes, read by the client
-                        } catch (ProcessPoolException e) {
-                            if (e.inputIndex() < 0) {
-                                whole = e; // the local pool failed the whole call (broken pool, unsendable function)
-                            }
-                            outcome = new Wire.ElementFailure(rebase(e, chunk.firstIndex, index));
-                        } catch (java.util.NoSuchElementException e) {
-                            whole = new ProcessPoolException("the member's pool ended the call early", e);
-                            outcome = new Wire.ElementFailure(new IndexedFailure(index, whole.getMessage()
-                                    + " (on cluster member " + name + ")", e));
-                        }
-                    }
-                    elements[i] = outcome instanceof byte[] bytes ? bytes : encode(outcome, index, session.loader);
-                }
+                collect(chunk, results, elements, session.loader);
+            } finally {
+                session.unregister(chunk.job, results);
             }
             session.chunks.incrementAndGet();
-            return new Tasks.ChunkReply(elements, name, System.nanoTime() - start, null, null);
+            return new Tasks.ChunkReply(elements, null);
         } finally {
             thread.setContextClassLoader(previous);
+        }
+    }
+
+    /** Each element's result bytes, or its failure; after a failure of the whole call, the rest fail with it. */
+    private void collect(Tasks.Chunk chunk, ResultIterator<Object> results, byte[][] elements, ClassLoader loader) {
+        String whole = null;
+        for (int i = 0; i < elements.length; i++) {
+            long index = chunk.indices[i];
+            Object outcome;
+            if (whole != null) {
+                outcome = RemoteFailures.other(whole);
+            } else {
+                try {
+                    outcome = results.next(); // the result's bytes, read by the client
+                } catch (ProcessPoolException e) {
+                    outcome = RemoteFailures.fromMember(e, index, name);
+                    if (e.inputIndex() < 0) { // the local pool failed the whole call (broken, unsendable function)
+                        whole = ((RemoteFailures.ElementFailure) outcome).text();
+                    }
+                } catch (NoSuchElementException e) { // cancelled
+                    whole = "the call was cancelled on cluster member " + name;
+                    outcome = RemoteFailures.other(whole);
+                }
+            }
+            elements[i] = outcome instanceof byte[] bytes ? bytes : encode(outcome, index, loader);
+        }
+    }
+
+    /** cancel(true) of a call: its running chunks stop (their workers are killed), its later chunks are skipped. */
+    void cancelJob(UUID id, long job) {
+        Session session = sessions.get(id);
+        if (session == null) {
+            return;
+        }
+        for (ResultIterator<?> running : session.cancel(job)) {
+            ImapJob.cancelRunning(session.pool, running);
         }
     }
 
@@ -293,46 +351,8 @@ final class MemberService {
         try {
             return Wire.write(outcome, loader);
         } catch (RuntimeException | StackOverflowError e) {
-            return Wire.write(new Wire.ElementFailure(new IndexedFailure(index, "the result for input " + index
-                    + " cannot be sent back from cluster member " + name + ": " + e, null)), loader);
-        }
-    }
-
-    /** The local pool numbered the chunk's inputs from 0; the caller numbers them in the whole call. */
-    private ProcessPoolException rebase(ProcessPoolException e, long offset, long index) {
-        String where = " (on cluster member " + name + ")";
-        ProcessPoolException rebased;
-        if (e.inputIndex() < 0) {
-            rebased = new IndexedFailure(index, e.getMessage() + where, e);
-        } else {
-            String message = renumber(e.getMessage(), e.inputIndex(), index) + where;
-            if (e instanceof TaskFailedException failed) {
-                rebased = new TaskFailedException(index, failed.remoteClassName(), message, failed.getCause());
-            } else if (e instanceof WorkerCrashedException crashed) {
-                rebased = new WorkerCrashedException(index, message, crashed.exitCode(), crashed.lastStderrLines());
-            } else if (e instanceof TaskTimeoutException timedOut) {
-                rebased = new TaskTimeoutException(index, timedOut.timeout());
-            } else {
-                rebased = new IndexedFailure(index, message, e.getCause());
-            }
-        }
-        rebased.setStackTrace(e.getStackTrace());
-        return rebased;
-    }
-
-    private static String renumber(String message, long local, long global) {
-        if (message == null) {
-            return null;
-        }
-        return message.replaceAll("\\binput " + local + "\\b", "input " + global);
-    }
-
-    /** A {@link ProcessPoolException} that belongs to one input (core's constructor for that is protected). */
-    static final class IndexedFailure extends ProcessPoolException {
-        private static final long serialVersionUID = 1L;
-
-        IndexedFailure(long index, String message, Throwable cause) {
-            super(message, cause, index);
+            return Wire.write(RemoteFailures.other("the result for input " + index
+                    + " cannot be sent back from cluster member " + name + ": " + e), loader);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.procpool.cluster;
+package dev.procpool.cluster.internal;
 
 import com.hazelcast.core.HazelcastInstance;
 import com.hazelcast.core.HazelcastInstanceAware;
@@ -13,9 +13,9 @@ import java.util.concurrent.Callable;
  * tasks whose classes live in procpool-cluster (on every member's classpath). User objects travel
  * inside them as Kryo bytes and are read on the member in the job's own class loader.
  */
-final class Tasks {
-    static final String CHUNK_EXECUTOR = "procpool-chunks";
-    static final String CONTROL_EXECUTOR = "procpool-control";
+public final class Tasks {
+    public static final String CHUNK_EXECUTOR = "procpool-chunks";
+    public static final String CONTROL_EXECUTOR = "procpool-control";
 
     private Tasks() {}
 
@@ -28,9 +28,11 @@ final class Tasks {
 
     record PrepareReply(List<String> missing, String memberName, int workers) implements Serializable {}
 
-    /** Outcome of one chunk: per-element Kryo bytes (a value or a {@link Wire.ElementFailure}), or a chunk-level problem. */
-    record ChunkReply(byte[][] elements, String memberName, long elapsedNanos, String sessionUnknown,
-            byte[] chunkFailure) implements Serializable {}
+    /**
+     * Outcome of one chunk: per-element Kryo bytes (a value or a {@link RemoteFailures.ElementFailure}), or,
+     * when the member has no pool for the session (it restarted, or closed it), why not.
+     */
+    record ChunkReply(byte[][] elements, String sessionUnknown) implements Serializable {}
 
     /** Base: finds this member's {@link MemberService} in the Hazelcast user context. */
     abstract static class MemberTask<T> implements Callable<T>, Serializable, HazelcastInstanceAware {
@@ -95,22 +97,22 @@ final class Tasks {
         }
     }
 
-    /** Runs one chunk on the member's pool for the session. */
+    /** Runs one chunk on the member's pool for the session; {@code indices[i]} is input i's index in the whole call. */
     static final class Chunk extends MemberTask<ChunkReply> {
         private static final long serialVersionUID = 1L;
         final UUID session;
         final long job;
         final byte kind;
         final byte[] function;
-        final long firstIndex;
+        final long[] indices;
         final byte[][] inputs;
 
-        Chunk(UUID session, long job, byte kind, byte[] function, long firstIndex, byte[][] inputs) {
+        Chunk(UUID session, long job, byte kind, byte[] function, long[] indices, byte[][] inputs) {
             this.session = session;
             this.job = job;
             this.kind = kind;
             this.function = function;
-            this.firstIndex = firstIndex;
+            this.indices = indices;
             this.inputs = inputs;
         }
 
@@ -142,6 +144,27 @@ final class Tasks {
         @Override
         public long[] call() {
             return service().stats(session);
+        }
+    }
+
+    /**
+     * {@code cancel(true)} of a call: the member stops the call's running chunks (killing the worker JVMs
+     * running them) and skips its chunks that arrive later.
+     */
+    static final class CancelJob extends MemberTask<Boolean> {
+        private static final long serialVersionUID = 1L;
+        final UUID session;
+        final long job;
+
+        CancelJob(UUID session, long job) {
+            this.session = session;
+            this.job = job;
+        }
+
+        @Override
+        public Boolean call() {
+            service().cancelJob(session, job);
+            return Boolean.TRUE;
         }
     }
 
