@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -61,6 +62,7 @@ public final class ClusterEngine implements Engine {
     private final Object wakeLock = new Object();
     private boolean wakeRequested; // guarded by wakeLock
     private volatile boolean stopped;
+    private final CompletableFuture<Void> stoppedHere = new CompletableFuture<>();
 
     /** Connects, ships the class path and returns once a member is ready; leaves nothing running if it throws. */
     public ClusterEngine(ClusterSettings settings, EnginePool.EngineContext context) {
@@ -304,6 +306,15 @@ public final class ClusterEngine implements Engine {
         }
     }
 
+    /**
+     * Complete once the members were asked to end this pool's session and this JVM's side has stopped:
+     * what a member still runs after that is its own pool's to end, within its close timeout.
+     */
+    @Override
+    public CompletableFuture<Void> stopped() {
+        return stoppedHere;
+    }
+
     /** Stops this JVM's side: threads and the Hazelcast client. Idempotent. */
     private void stopHere() {
         stopped = true;
@@ -315,6 +326,7 @@ public final class ClusterEngine implements Engine {
         } catch (RuntimeException e) {
             log.debug("client shutdown: {}", e.toString());
         }
+        stoppedHere.complete(null);
     }
 
     private static java.util.concurrent.ThreadFactory daemon(String name) {
