@@ -1,9 +1,9 @@
 package dev.procpool;
 
-import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -26,6 +26,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft
 class AsyncAndExecutorTest {
     @TempDir
     Path dir;
@@ -69,7 +70,6 @@ class AsyncAndExecutorTest {
                 assertThat(pool.stats().workerCrashes()).isZero();
             }
         }
-        assertNoWorkersLeft();
     }
 
     @ParameterizedTest
@@ -181,7 +181,6 @@ class AsyncAndExecutorTest {
         assertThat(executor.awaitTermination(30, TimeUnit.SECONDS)).isTrue();
         assertThat(executor.isTerminated()).isTrue();
         assertThat(queued.get()).isEqualTo(5);
-        assertNoWorkersLeft();
     }
 
     @Test

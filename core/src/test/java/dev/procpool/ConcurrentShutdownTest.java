@@ -18,8 +18,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.procpool.testing.NoProcessLeft;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,21 +28,10 @@ import org.junit.jupiter.api.io.TempDir;
  * threads, never hang and leave no process.
  */
 @Timeout(60)
+@NoProcessLeft
 class ConcurrentShutdownTest {
     @TempDir
     Path tmp;
-
-    private Set<Long> baseline;
-
-    @BeforeEach
-    void takeBaseline() {
-        baseline = liveDescendants();
-    }
-
-    @AfterEach
-    void noProcessLeft() {
-        assertNoProcessLeft(baseline);
-    }
 
     /** Starts {@code actions} on their own threads at the same instant; waits for all, bounded. */
     private static void race(Duration bound, List<Runnable> actions) throws Exception {
@@ -177,6 +165,7 @@ class ConcurrentShutdownTest {
 
     @Test
     void terminateAndCloseRightAfterBuildWhileWorkersStart() throws Exception {
+        Set<Long> baseline = liveDescendants();
         for (int round = 0; round < 3; round++) {
             ProcessPool pool = ProcessPool.builder().workers(2).build();
             try {

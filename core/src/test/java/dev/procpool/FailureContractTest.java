@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.IOException;
@@ -34,8 +35,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  * its pool and checks that no process is left behind.
  */
 @Timeout(60)
+@NoProcessLeft
 class FailureContractTest {
     private static final Duration START = Duration.ofSeconds(30);
     /** The contract: a crash is reported within 2 s of the death. */
@@ -53,18 +53,6 @@ class FailureContractTest {
 
     @TempDir
     Path tmp;
-
-    private Set<Long> baseline;
-
-    @BeforeEach
-    void takeBaseline() {
-        baseline = liveDescendants();
-    }
-
-    @AfterEach
-    void noProcessLeft() {
-        assertNoProcessLeft(baseline);
-    }
 
     static List<Integer> range(int from, int to) {
         return IntStream.range(from, to).boxed().collect(Collectors.toList());
@@ -588,6 +576,7 @@ class FailureContractTest {
 
     @Test
     void aBadJvmOptionFailsTheFirstCallWithTheReasonAndDoesNotLoop() {
+        Set<Long> baseline = liveDescendants();
         try (ProcessPool pool = ProcessPool.builder().workers(2).jvmOptions("-XX:+NoSuchOption").build()) {
             long started = System.nanoTime();
             Throwable thrown = catchThrowable(() -> pool.map(x -> x, range(0, 4)));
@@ -597,12 +586,13 @@ class FailureContractTest {
             Throwable again = catchThrowable(() -> pool.map(x -> x, range(0, 4)));
             assertThat(again).as("the pool stays broken").isInstanceOf(ProcessPoolException.class);
             assertThat(again.getMessage()).contains("NoSuchOption");
-            assertNotLooping(pool);
+            assertNotLooping(pool, baseline);
         }
     }
 
     @Test
     void aFailingInitializerFailsTheFirstCallWithItsCause() {
+        Set<Long> baseline = liveDescendants();
         try (ProcessPool pool = ProcessPool.builder().workers(2)
                 .initializer(() -> {
                     throw new IllegalStateException("initializer boom");
@@ -613,12 +603,13 @@ class FailureContractTest {
             assertThat(thrown).isInstanceOf(ProcessPoolException.class);
             assertThat(thrown.getMessage()).contains("initializer boom");
             assertThat(rootCause(thrown)).isInstanceOf(IllegalStateException.class).hasMessage("initializer boom");
-            assertNotLooping(pool);
+            assertNotLooping(pool, baseline);
         }
     }
 
     @Test
     void aJavaExecutableThatCannotRunFailsTheFirstCall() {
+        Set<Long> baseline = liveDescendants();
         try (ProcessPool pool = ProcessPool.builder().workers(2)
                 .javaExecutable(tmp.resolve("no-such-java")).build()) {
             long started = System.nanoTime();
@@ -626,7 +617,7 @@ class FailureContractTest {
             assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
             assertThat(thrown).isInstanceOf(ProcessPoolException.class);
             assertThat(thrown.getMessage()).contains("no-such-java");
-            assertNotLooping(pool);
+            assertNotLooping(pool, baseline);
         }
     }
 
@@ -643,7 +634,7 @@ class FailureContractTest {
      * most one more process shows up (a launch that was already under way when the pool gave up; see
      * the report on issue 5), and none is left at the end.
      */
-    private void assertNotLooping(ProcessPool pool) {
+    private static void assertNotLooping(ProcessPool pool, Set<Long> baseline) {
         assertThat(pool.stats().workersStarted()).isZero();
         assertNoProcessLeft(baseline);
         Set<Long> seen = new java.util.HashSet<>();

@@ -3,12 +3,12 @@ package dev.procpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.procpool.testing.ProcessTree;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
@@ -20,9 +20,9 @@ import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
 /**
- * Helpers of the fault-injection suite (issue 5): process watching through {@code /proc} (a zombie
- * counts as gone, since {@link ProcessHandle#isAlive()} is true for one), polling with deadlines, and
- * the side channel through which a task tells the test its worker's pid (a file).
+ * Helpers of the fault-injection suite (issue 5): checks on processes within a test (through
+ * {@link ProcessTree}; the check after each test is {@link dev.procpool.testing.NoProcessLeft}), polling
+ * with deadlines, and the side channel through which a task tells the test its worker's pid (a file).
  *
  * <p>The task-side helpers are static so that the lambdas calling them capture only strings and
  * numbers, never a test instance.
@@ -71,29 +71,12 @@ final class FaultTestSupport {
 
     /** True when no process with this pid exists, or it is a zombie (exited, not yet reaped). */
     static boolean isGone(long pid) {
-        Path stat = Path.of("/proc", Long.toString(pid), "stat");
-        String text;
-        try {
-            text = Files.readString(stat);
-        } catch (NoSuchFileException e) {
-            return true;
-        } catch (IOException e) {
-            return true; // vanished while we read it
-        }
-        int close = text.lastIndexOf(')');
-        if (close < 0 || close + 2 >= text.length()) {
-            return true;
-        }
-        char state = text.charAt(close + 2);
-        return state == 'Z' || state == 'X' || state == 'x';
+        return ProcessTree.isGone(pid);
     }
 
     /** Pids of this JVM's live (non-zombie) descendants. */
     static Set<Long> liveDescendants() {
-        return ProcessHandle.current().descendants()
-                .map(ProcessHandle::pid)
-                .filter(pid -> !isGone(pid))
-                .collect(Collectors.toSet());
+        return ProcessTree.liveDescendantPids();
     }
 
     /** Waits until every pid is gone; fails naming those still alive. */

@@ -1,10 +1,8 @@
 package dev.procpool;
 
-import static dev.procpool.FaultTestSupport.assertNoProcessLeft;
 import static dev.procpool.FaultTestSupport.await;
 import static dev.procpool.FaultTestSupport.awaitWorkers;
 import static dev.procpool.FaultTestSupport.countLines;
-import static dev.procpool.FaultTestSupport.liveDescendants;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
@@ -17,8 +15,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import dev.procpool.testing.NoProcessLeft;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -29,21 +26,10 @@ import org.junit.jupiter.api.io.TempDir;
  * the pool stays usable.
  */
 @Timeout(60)
+@NoProcessLeft
 class InterruptedCallerTest {
     @TempDir
     Path tmp;
-
-    private Set<Long> baseline;
-
-    @BeforeEach
-    void takeBaseline() {
-        baseline = liveDescendants();
-    }
-
-    @AfterEach
-    void noProcessLeft() {
-        assertNoProcessLeft(baseline);
-    }
 
     /** Runs in a worker: records that the task started, then takes {@code millis}. */
     static int recordAndSleep(int x, String startedFile, long millis) {

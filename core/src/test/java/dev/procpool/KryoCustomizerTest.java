@@ -2,12 +2,14 @@ package dev.procpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft
 class KryoCustomizerTest {
 
     @Test

@@ -1,9 +1,9 @@
 package dev.procpool;
 
-import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -25,6 +25,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** imap and imapUnordered: laziness, bounded read-ahead, failures, early close; both modes. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft(NoProcessLeft.Scope.CLASS)
 class LazyCallsTest {
     private final Map<PoolMode, ProcessPool> pools = new HashMap<>();
 
@@ -37,7 +38,6 @@ class LazyCallsTest {
     @AfterAll
     void closePools() throws InterruptedException {
         pools.values().forEach(ProcessPool::close);
-        assertNoWorkersLeft();
     }
 
     /** An endless input that counts how many elements the pool has pulled from it. */

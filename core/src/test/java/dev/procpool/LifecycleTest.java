@@ -4,6 +4,7 @@ import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -14,6 +15,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft
 class LifecycleTest {
 
     @ParameterizedTest
@@ -64,7 +66,6 @@ class LifecycleTest {
             Long pid = pool.apply((Integer i) -> ProcessHandle.current().pid(), 1);
             assertThat(pid).isNotEqualTo(ProcessHandle.current().pid());
         }
-        assertNoWorkersLeft();
     }
 
     @Test
@@ -74,7 +75,6 @@ class LifecycleTest {
             assertThat(pool.mode()).isEqualTo(PoolMode.THREADS);
             assertThat(pool.map((Integer i) -> i + 1, List.of(1, 2))).containsExactly(2, 3);
         }
-        assertNoWorkersLeft();
     }
 
     @Test
@@ -84,7 +84,6 @@ class LifecycleTest {
                     .isInstanceOf(ProcessPoolException.class)
                     .hasMessageContaining("ThisOptionDoesNotExist");
         }
-        assertNoWorkersLeft();
     }
 
     @Test
@@ -97,7 +96,6 @@ class LifecycleTest {
                     .hasMessageContaining("did not become ready within PT3S");
         }
         assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).isLessThan(20);
-        assertNoWorkersLeft();
     }
 
     static final java.util.Set<String> INITIALIZED_THREADS = java.util.concurrent.ConcurrentHashMap.newKeySet();

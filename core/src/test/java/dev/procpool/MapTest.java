@@ -1,9 +1,9 @@
 package dev.procpool;
 
-import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -31,6 +31,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /** {@code map} and its siblings, in both modes, on one shared pool per mode. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft(NoProcessLeft.Scope.CLASS)
 class MapTest {
     private final Map<PoolMode, ProcessPool> pools = new HashMap<>();
 
@@ -67,7 +68,6 @@ class MapTest {
     @AfterAll
     void closePools() throws InterruptedException {
         pools.values().forEach(ProcessPool::close);
-        assertNoWorkersLeft();
     }
 
     private ProcessPool pool(PoolMode mode) {

@@ -1,13 +1,12 @@
 package dev.procpool;
 
-import static dev.procpool.FaultTestSupport.assertNoProcessLeft;
 import static dev.procpool.FaultTestSupport.isGone;
-import static dev.procpool.FaultTestSupport.liveDescendants;
 import static dev.procpool.FaultTestSupport.poll;
 import static dev.procpool.FaultTestSupport.readPids;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +21,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,26 +31,20 @@ import org.junit.jupiter.api.io.TempDir;
  * and watches the worker pids through {@code /proc} (a zombie counts as gone).
  */
 @Timeout(60)
+@NoProcessLeft
 class ParentDeathTest {
     private static final Duration WORKERS_GONE_WITHIN = Duration.ofSeconds(2);
 
     @TempDir
     Path tmp;
 
-    private Set<Long> baseline;
     private Process child;
-
-    @BeforeEach
-    void takeBaseline() {
-        baseline = liveDescendants();
-    }
 
     @AfterEach
     void cleanUp() {
         if (child != null) {
             child.destroyForcibly();
         }
-        assertNoProcessLeft(baseline);
     }
 
     @Test

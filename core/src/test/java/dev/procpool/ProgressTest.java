@@ -2,6 +2,7 @@ package dev.procpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -17,6 +18,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
+@NoProcessLeft
 class ProgressTest {
 
     @ParameterizedTest

@@ -5,6 +5,7 @@ import static dev.procpool.FaultTestSupport.liveDescendants;
 import static dev.procpool.FaultTestSupport.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Timeout;
  * thread per pool would show as 80, far beyond the slack); {@code -Dprocpool.leakTest.pools=300} runs
  * the issue's number.
  */
+@NoProcessLeft
 class ResourceLeakTest {
     private static final int POOLS = Integer.getInteger("procpool.leakTest.pools", 80);
     /**

@@ -1,10 +1,9 @@
 package dev.procpool;
 
-import static dev.procpool.FaultTestSupport.assertNoProcessLeft;
-import static dev.procpool.FaultTestSupport.liveDescendants;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.URL;
@@ -13,14 +12,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.locks.ReentrantLock;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
@@ -33,8 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Timeout(60)
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@NoProcessLeft(NoProcessLeft.Scope.CLASS)
 class UnserializableFaultTest {
-    private Set<Long> baseline;
     private ProcessPool pool;
 
     @TempDir
@@ -42,7 +39,6 @@ class UnserializableFaultTest {
 
     @BeforeAll
     void startPool() {
-        baseline = liveDescendants();
         pool = ProcessPool.builder().workers(2).build();
     }
 
@@ -52,7 +48,6 @@ class UnserializableFaultTest {
             assertThat(p.map(x -> x + 1, List.of(1, 2, 3))).containsExactly(2, 3, 4);
             assertThat(p.stats().workerCrashes()).as("no failure here may crash a worker").isZero();
         }
-        assertNoProcessLeft(baseline);
     }
 
     @AfterEach
