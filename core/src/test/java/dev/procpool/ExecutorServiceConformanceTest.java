@@ -1,9 +1,9 @@
 package dev.procpool;
 
-import static dev.procpool.PoolTestSupport.assertNoWorkersLeft;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,6 +30,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * {@code pool.asExecutorService()} against the {@link ExecutorService} contract as the JDK documents it,
  * point by point, in both modes (the JSR-166 TCK's executor tests are the yardstick; these are our own).
  */
+@NoProcessLeft
 @Timeout(value = 90, unit = TimeUnit.SECONDS)
 class ExecutorServiceConformanceTest {
     /** Thread mode only: lets a task that ignores interrupts finish. */
@@ -39,9 +40,8 @@ class ExecutorServiceConformanceTest {
     Path dir;
 
     @AfterEach
-    void noWorkerLeft() {
+    void releaseStubbornTasks() {
         RELEASE.set(true);
-        assertNoWorkersLeft();
     }
 
     private static ExecutorService executor(PoolMode mode, int workers) {

@@ -2,6 +2,7 @@ package dev.procpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.NoProcessLeft;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * A JPMS application that {@code requires dev.procpool} and nothing else, launched with
  * {@code java -p ... -m}: no {@code opens}, no {@code --add-opens}, no class path.
  */
+@NoProcessLeft
 @Timeout(120)
 class ModulePathTest {
     private static final String MODULE_INFO = """

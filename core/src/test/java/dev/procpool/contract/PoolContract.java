@@ -512,10 +512,6 @@ public abstract class PoolContract {
     }
 
     @Test
-    @Disabled("bug: a caller whose interrupt flag is set when it calls gets the results instead of a "
-            + "ProcessPoolException when the answer comes within EnginePool.await's 50 us spin "
-            + "(CompletableFuture.get() on a done future ignores the flag): the outcome depends on timing, "
-            + "seen in thread mode and in process mode with a warm worker")
     public void aCallerInterruptedBeforeTheCallThrowsAndKeepsItsFlag() {
         Pool pool = pool(1);
         assertThat(pool.map(x -> x, List.of(1))).containsExactly(1); // ready

@@ -265,8 +265,11 @@ public abstract class EnginePool implements Pool {
     }
 
     private static <R> R await(CompletableFuture<R> future) {
-        spinBriefly(future);
         try {
+            if (Thread.interrupted()) { // get() on a future already done would not look at the flag
+                throw new InterruptedException();
+            }
+            spinBriefly(future);
             return future.get();
         } catch (InterruptedException e) {
             future.completeExceptionally(new ProcessPoolException("cancelled: the caller was interrupted", e));
