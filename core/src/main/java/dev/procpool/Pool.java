@@ -3,6 +3,7 @@ package dev.procpool;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.stream.Stream;
 
 /**
  * The calls of Python's {@code multiprocessing.Pool}, as every procpool pool offers them: the local
@@ -184,6 +185,133 @@ public interface Pool extends AutoCloseable {
     <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize);
 
+    // ---------------------------------------------------------------------------------- streams
+
+    /**
+     * As {@link #map(SerializableFunction, Iterable)} over a stream, read to its end before the call
+     * returns. The stream is not closed: a stream over a resource ({@code Files.lines}) stays the
+     * caller's to close.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs
+     * @return the results in input order
+     */
+    default <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Stream<? extends T> inputs) {
+        return map(function, once(inputs), 0);
+    }
+
+    /**
+     * As {@link #map(SerializableFunction, Stream)} with {@code chunkSize} inputs per chunk.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs
+     * @param chunkSize inputs sent to a worker at once; 0 for the default
+     * @return the results in input order
+     */
+    default <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function, Stream<? extends T> inputs,
+            int chunkSize) {
+        return map(function, once(inputs), chunkSize);
+    }
+
+    /**
+     * As {@link #mapAsync(SerializableFunction, Iterable)} over a stream, read before this returns.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs
+     * @return a future of the results in input order
+     */
+    default <T, R> CompletableFuture<List<R>> mapAsync(SerializableFunction<? super T, ? extends R> function,
+            Stream<? extends T> inputs) {
+        return mapAsync(function, once(inputs), 0);
+    }
+
+    /**
+     * As {@link #starmap(SerializableBiFunction, Iterable)} over a stream of pairs.
+     *
+     * @param <A>      the first argument's type
+     * @param <B>      the second argument's type
+     * @param <R>      the result type
+     * @param function what to apply to each pair's key and value
+     * @param pairs    the argument pairs
+     * @return the results in input order
+     */
+    default <A, B, R> List<R> starmap(SerializableBiFunction<? super A, ? super B, ? extends R> function,
+            Stream<? extends Map.Entry<? extends A, ? extends B>> pairs) {
+        return starmap(function, once(pairs));
+    }
+
+    /**
+     * As {@link #imap(SerializableFunction, Iterable)} over a stream, consumed lazily (an endless
+     * {@code Stream.iterate} is fine). Close the results, or their {@link ResultIterator#stream()}, to
+     * cancel the rest.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs, read lazily
+     * @return the results, in input order
+     */
+    default <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
+            Stream<? extends T> inputs) {
+        return imap(function, once(inputs), 0);
+    }
+
+    /**
+     * As {@link #imap(SerializableFunction, Stream)} with an explicit chunk size.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs, read lazily
+     * @param chunkSize inputs sent to a worker at once; 0 for the default
+     * @return the results, in input order
+     */
+    default <T, R> ResultIterator<R> imap(SerializableFunction<? super T, ? extends R> function,
+            Stream<? extends T> inputs, int chunkSize) {
+        return imap(function, once(inputs), chunkSize);
+    }
+
+    /**
+     * As {@link #imapUnordered(SerializableFunction, Iterable)} over a stream, consumed lazily.
+     *
+     * @param <T>      the input type
+     * @param <R>      the result type
+     * @param function what to apply
+     * @param inputs   the inputs, read lazily
+     * @return the results, in completion order
+     */
+    default <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
+            Stream<? extends T> inputs) {
+        return imapUnordered(function, once(inputs), 0);
+    }
+
+    /**
+     * As {@link #imapUnordered(SerializableFunction, Stream)} with an explicit chunk size.
+     *
+     * @param <T>       the input type
+     * @param <R>       the result type
+     * @param function  what to apply
+     * @param inputs    the inputs, read lazily
+     * @param chunkSize inputs sent to a worker at once; 0 for the default
+     * @return the results, in completion order
+     */
+    default <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
+            Stream<? extends T> inputs, int chunkSize) {
+        return imapUnordered(function, once(inputs), chunkSize);
+    }
+
+    /** A stream as the single-use {@code Iterable} the calls read. */
+    private static <T> Iterable<T> once(Stream<T> stream) {
+        java.util.Objects.requireNonNull(stream, "inputs");
+        return stream::iterator;
+    }
+
     /**
      * Where the pool runs its tasks.
      *
@@ -220,6 +348,18 @@ public interface Pool extends AutoCloseable {
      * @throws InterruptedException the waiting thread was interrupted
      */
     boolean awaitTermination(java.time.Duration timeout) throws InterruptedException;
+
+    /**
+     * As {@link #awaitTermination(java.time.Duration)}, in {@code ExecutorService}'s terms.
+     *
+     * @param timeout how long to wait at most
+     * @param unit    the unit of {@code timeout}
+     * @return true if the pool stopped, false if the time ran out
+     * @throws InterruptedException the waiting thread was interrupted
+     */
+    default boolean awaitTermination(long timeout, java.util.concurrent.TimeUnit unit) throws InterruptedException {
+        return awaitTermination(java.time.Duration.ofNanos(unit.toNanos(timeout)));
+    }
 
     /**
      * This pool as an {@link java.util.concurrent.ExecutorService}, for code that expects one. Tasks

@@ -86,9 +86,9 @@ final class Wire {
         }
 
         @Override
-        public Object apply(Object pair) {
+        public Object call(Object pair) throws Exception {
             Map.Entry<?, ?> entry = (Map.Entry<?, ?>) pair;
-            return function.apply(entry.getKey(), entry.getValue());
+            return function.call(entry.getKey(), entry.getValue());
         }
     }
 
@@ -102,12 +102,8 @@ final class Wire {
         }
 
         @Override
-        public Object apply(Object ignored) {
-            try {
-                return task.call();
-            } catch (Exception e) {
-                throw Wire.<RuntimeException>sneaky(e);
-            }
+        public Object call(Object ignored) throws Exception {
+            return task.call();
         }
     }
 
@@ -120,15 +116,10 @@ final class Wire {
         }
 
         @Override
-        public Object apply(Object ignored) {
-            task.run();
+        public Object call(Object ignored) throws Exception {
+            task.call();
             return null;
         }
-    }
-
-    @SuppressWarnings("unchecked")
-    private static <E extends Throwable> E sneaky(Throwable e) throws E {
-        throw (E) e;
     }
 
     /**
@@ -150,13 +141,13 @@ final class Wire {
         }
 
         @Override
-        public Object apply(Object input) {
+        public Object call(Object input) throws Exception {
             SerializableFunction<Object, Object> f = resolved;
             if (f == null) {
                 f = asFunction(kind, read(function, loader()));
                 resolved = f;
             }
-            Object value = f.apply(read((byte[]) input, loader()));
+            Object value = f.call(read((byte[]) input, loader()));
             return write(value, loader());
         }
 
@@ -176,7 +167,7 @@ final class Wire {
         }
 
         @Override
-        public void run() {
+        public void call() {
             ((Runnable) read(task, Opaque.loader())).run();
         }
     }

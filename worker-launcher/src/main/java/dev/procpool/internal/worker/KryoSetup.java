@@ -12,9 +12,12 @@ import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
 import dev.procpool.spi.KryoCustomizer;
 import java.io.Serializable;
+import java.nio.file.FileSystems;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.ServiceLoader;
@@ -47,6 +50,9 @@ public final class KryoSetup {
         kryo.addDefaultSerializer(Throwable.class, JavaSerializer.class);
         kryo.addDefaultSerializer(Map.entry(1, 1).getClass(), new MapEntrySerializer());
         kryo.addDefaultSerializer(List.of(1, 2, 3).getClass(), new NullTolerantListSerializer());
+        kryo.addDefaultSerializer(Path.class, new PathSerializer());
+        // Kryo's MapSerializer would rebuild it without its key type (ClassCastException on the first put)
+        kryo.addDefaultSerializer(EnumMap.class, JavaSerializer.class);
         for (Class<?> unmodifiable : UNMODIFIABLE_WRAPPERS) {
             kryo.addDefaultSerializer(unmodifiable, JavaSerializer.class);
         }
@@ -117,6 +123,30 @@ public final class KryoSetup {
             String name = type.getName();
             return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
                     || name.startsWith("sun.") || name.startsWith("com.sun.");
+        }
+    }
+
+    /**
+     * The most common input of all ("process these files"); its JDK class is neither Serializable nor
+     * open to reflection. A path of the default file system travels as its text.
+     */
+    private static final class PathSerializer extends Serializer<Path> {
+        PathSerializer() {
+            setImmutable(true);
+        }
+
+        @Override
+        public void write(Kryo kryo, Output output, Path path) {
+            if (path.getFileSystem() != FileSystems.getDefault()) {
+                throw new KryoException("cannot serialize " + path.toUri() + ": only paths of the default file"
+                        + " system can be sent (a zip or in-memory file system exists in one JVM only)");
+            }
+            output.writeString(path.toString());
+        }
+
+        @Override
+        public Path read(Kryo kryo, Input input, Class<? extends Path> type) {
+            return Path.of(input.readString());
         }
     }
 

@@ -109,7 +109,9 @@ final class LambdaSerializer extends Serializer<Object> {
     }
 
     private static KryoException notSerializable(Object lambda, Exception cause) {
-        return new KryoException("cannot serialize " + lambda.getClass().getName()
-                + ": not a serializable lambda (type it as a Serializable* function)", cause);
+        return new KryoException("cannot serialize " + lambda.getClass().getName() + ": a lambda or method"
+                + " reference that is not serializable. A java.util.function type (Function, Supplier, ...) held in a"
+                + " variable and passed on, as f::apply, stays one: declare the variable as SerializableFunction,"
+                + " SerializableBiFunction, SerializableCallable or SerializableRunnable", cause);
     }
 }
