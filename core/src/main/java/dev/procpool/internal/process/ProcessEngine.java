@@ -8,6 +8,7 @@ import dev.procpool.internal.engine.EnginePool;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.PoolCounters;
 import dev.procpool.internal.engine.Scheduler;
+import dev.procpool.internal.engine.TaskFailures;
 
 import dev.procpool.internal.worker.RemoteFailure;
 import java.io.IOException;
@@ -148,8 +149,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
 
     @Override
     public void onInitializerFailed(WorkerProcess worker, RemoteFailure failure) {
-        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
-        giveUp(new ProcessPoolException("the pool's initializer failed in worker-" + worker.id + ": " + what
+        giveUp(new ProcessPoolException("the pool's initializer failed in worker-" + worker.id + ": "
+                + TaskFailures.describe(failure)
                 + (failure.rebuilt() == null ? "\n" + failure.stackTrace() : ""), failure.rebuilt()));
     }
 

@@ -1,8 +1,6 @@
 package dev.procpool.internal.process;
 
 import dev.procpool.ProcessPoolException;
-import dev.procpool.SerializableRunnable;
-import dev.procpool.TaskFailedException;
 import dev.procpool.TaskTimeoutException;
 import dev.procpool.WorkerCrashedException;
 import dev.procpool.internal.engine.Chunk;
@@ -11,11 +9,17 @@ import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.Input;
-import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.internal.worker.Elements;
+import dev.procpool.internal.engine.TaskFailures;
+import dev.procpool.internal.worker.ConfigMessage;
+import dev.procpool.internal.worker.FunctionMessage;
+import dev.procpool.internal.worker.InitFailedMessage;
+import dev.procpool.internal.worker.ReadyMessage;
+import dev.procpool.internal.worker.ReleaseMessage;
+import dev.procpool.internal.worker.ResultsMessage;
+import dev.procpool.internal.worker.ShutdownMessage;
+import dev.procpool.internal.worker.TasksMessage;
+import dev.procpool.internal.worker.WorkerExitCodes;
 import dev.procpool.internal.worker.FrameChannel;
-import dev.procpool.internal.worker.FrameType;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.RunningTaskSlot;
@@ -136,11 +140,11 @@ public final class WorkerProcess {
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
     /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
     private Kryo sendKryo;
-    private final Output sendElements = new Output(64 * 1024, -1);
-    private final Output sendHead = new Output(32);
+    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder();
 
     // Confined to the reader thread: the frame being decoded (results never alias it), one run of answers.
     private byte[] frameBuffer = new byte[64 * 1024];
+    private final ResultsMessage.Decoder results = new ResultsMessage.Decoder();
     private Object[] answerValues = new Object[64];
     private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
 
@@ -333,7 +337,7 @@ public final class WorkerProcess {
                         break;
                     }
                     frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
-                    if (frame.type() != FrameType.RESULTS) {
+                    if (frame.type() != ResultsMessage.TYPE) {
                         throw new FrameChannel.CorruptFrameException("unexpected frame type " + frame.type());
                     }
                     readResults(kryo, frame);
@@ -355,16 +359,17 @@ public final class WorkerProcess {
         if (frame == null) {
             return false;
         }
-        Input in = new Input(frame.payload(), 0, frame.length());
-        if (frame.type() == FrameType.INIT_FAILED) {
-            listener.onInitializerFailed(this, RemoteFailure.read(in, settings.initializer().getClass().getClassLoader()));
+        if (frame.type() == InitFailedMessage.TYPE) {
+            listener.onInitializerFailed(this,
+                    InitFailedMessage.read(frame, settings.initializer().getClass().getClassLoader()));
             return false;
         }
-        if (frame.type() != FrameType.READY) {
+        if (frame.type() != ReadyMessage.TYPE) {
             throw new FrameChannel.CorruptFrameException("expected READY, got frame type " + frame.type());
         }
-        pid = in.readLong();
-        String javaVersion = in.readString();
+        ReadyMessage ready = ReadyMessage.read(frame);
+        pid = ready.pid();
+        String javaVersion = ready.javaVersion();
         deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
         log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
                 TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
@@ -387,8 +392,8 @@ public final class WorkerProcess {
      * that belongs to one chunk is decoded first, then handed to its job at once.
      */
     private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
-        Input in = new Input(frame.payload(), 0, frame.length());
-        int count = in.readVarInt(true);
+        ResultsMessage.Decoder in = results;
+        int count = in.begin(frame);
         boolean roomMade = false;
         while (count > 0) {
             InFlight head;
@@ -413,13 +418,10 @@ public final class WorkerProcess {
                 long index = chunk.indices()[from + k];
                 answerValues[k] = null;
                 answerFailures[k] = null;
-                byte status = in.readByte();
-                if (status == 0) {
+                if (in.status() == ResultsMessage.VALUE) {
                     readValue(kryo, in, job, index, k);
-                } else if (status == 1) {
-                    answerFailures[k] = taskFailed(index, RemoteFailure.read(in, job.classLoader));
                 } else {
-                    throw new FrameChannel.CorruptFrameException("bad result status " + status);
+                    answerFailures[k] = TaskFailures.remote(index, in.failure(job.classLoader));
                 }
             }
             if (!job.isFinished()) {
@@ -457,26 +459,17 @@ public final class WorkerProcess {
     }
 
     /** Decodes one result into slot {@code k} of the answer buffers; one that cannot be rebuilt fails alone. */
-    private void readValue(Kryo kryo, Input in, Job job, long index, int k) {
+    private void readValue(Kryo kryo, ResultsMessage.Decoder in, Job job, long index, int k) {
         if (job.isFinished()) {
-            Elements.skip(kryo, in);
+            in.skipValue(kryo);
             return;
         }
         try {
-            answerValues[k] = Elements.read(kryo, in);
+            answerValues[k] = in.value(kryo);
         } catch (RuntimeException | LinkageError e) {
             answerFailures[k] = new ProcessPoolException("the result for input " + index
                     + " cannot be rebuilt in the caller's JVM: " + Job.describe(e), e, index);
         }
-    }
-
-    static TaskFailedException taskFailed(long index, RemoteFailure failure) {
-        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
-        String message = "task for input " + index + " failed: " + what;
-        if (failure.rebuilt() == null) {
-            message += "\n(the exception could not be rebuilt here; remote stack trace follows)\n" + failure.stackTrace();
-        }
-        return new TaskFailedException(index, failure.className(), message, failure.rebuilt());
     }
 
     /** The channel ended: wait for the process, then fail, retry or re-queue what it held. */
@@ -622,7 +615,10 @@ public final class WorkerProcess {
             text.append("exit code unknown");
         } else {
             text.append("exit code ").append(exitCode);
-            if (exitCode > 128 && exitCode <= 128 + 31) {
+            String workerReason = WorkerExitCodes.meaning(exitCode);
+            if (workerReason != null) { // a task may exit with the same code: say whose code it is
+                text.append(" (a worker's own code: ").append(workerReason).append(')');
+            } else if (exitCode > 128 && exitCode <= 128 + 31) {
                 text.append(" (").append(signalName(exitCode - 128)).append("?)");
             }
         }
@@ -778,17 +774,10 @@ public final class WorkerProcess {
             job.failAll(e);
             return;
         }
-        Output elements = sendElements;
-        elements.reset();
-        chunk = encodeInputs(sendKryo, elements, chunk);
+        chunk = encodeInputs(sendKryo, chunk);
         if (chunk == null) {
             return;
         }
-        Output head = sendHead;
-        head.reset();
-        head.writeLong(function.id);
-        head.writeLong(nextSequence);
-        head.writeVarInt(chunk.size(), true);
         synchronized (this) {
             if (state != State.READY) {
                 scheduler.requeue(chunk);
@@ -799,31 +788,27 @@ public final class WorkerProcess {
             tasksInFlight += chunk.size();
             tasksSent += chunk.size();
         }
+        long firstSequence = nextSequence;
         nextSequence += chunk.size();
         if (!functionsSent.containsKey(function.id)) {
             releaseFunctions();
-            Output header = new Output(8);
-            header.writeLong(function.id);
-            byte[] payload = new byte[8 + function.bytes.length];
-            System.arraycopy(header.getBuffer(), 0, payload, 0, 8);
-            System.arraycopy(function.bytes, 0, payload, 8, function.bytes.length);
-            FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
+            FunctionMessage.write(stdin, function.id, function.bytes);
             functionsSent.put(function.id, function);
         }
-        FrameChannel.write(stdin, FrameType.TASKS, head.getBuffer(), head.position(), elements.getBuffer(),
-                elements.position());
+        tasks.write(stdin, function.id, firstSequence);
         stdin.flush();
     }
 
     /** Encodes each input; one that cannot be serialized fails alone and is left out of the chunk. */
-    private Chunk encodeInputs(Kryo kryo, Output out, Chunk chunk) {
+    private Chunk encodeInputs(Kryo kryo, Chunk chunk) {
         if (kryo.getClassLoader() != chunk.job().classLoader) {
             kryo.setClassLoader(chunk.job().classLoader);
         }
+        tasks.reset();
         List<Integer> failed = null;
         for (int i = 0; i < chunk.size(); i++) {
             try {
-                Elements.write(kryo, out, chunk.inputs()[i]);
+                tasks.add(kryo, chunk.inputs()[i]);
             } catch (RuntimeException | StackOverflowError e) {
                 long index = chunk.indices()[i];
                 chunk.job().failed(index, new ProcessPoolException(
@@ -858,27 +843,18 @@ public final class WorkerProcess {
             FunctionCache.SentFunction function = it.next();
             if (function.releasable()) {
                 it.remove();
-                Output release = new Output(8);
-                release.writeLong(function.id);
-                FrameChannel.write(stdin, FrameType.RELEASE, release.getBuffer(), release.position());
+                ReleaseMessage.write(stdin, function.id);
             }
         }
     }
 
     private void sendShutdown() throws IOException {
-        FrameChannel.write(stdin, FrameType.SHUTDOWN, new byte[0], 0);
+        ShutdownMessage.write(stdin);
         stdin.close(); // flushes; nothing follows
     }
 
     private void sendConfig() throws IOException {
-        Output out = new Output(256, -1);
-        SerializableRunnable initializer = settings.initializer();
-        if (initializer == null) {
-            out.writeByte(Kryo.NULL); // Kryo's own form of null, without a Kryo on the start path
-        } else {
-            KryoSetup.newKryo(WorkerProcess.class.getClassLoader()).writeClassAndObject(out, initializer);
-        }
-        FrameChannel.write(stdin, FrameType.CONFIG, out.getBuffer(), out.position());
+        ConfigMessage.write(stdin, settings.initializer(), WorkerProcess.class.getClassLoader());
         stdin.flush();
     }
 
