@@ -167,9 +167,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (stopping || broken != null) {
             return;
         }
-        if (exit.crashed()) {
+        if (exit.end().unexpected()) {
             counters.crashes.incrementAndGet();
-        } else if (exit.recycled()) {
+        } else if (exit.end() == WorkerEnd.RECYCLED) {
             counters.recycled.incrementAndGet();
             log.debug("worker-{} recycled after {} tasks", exit.worker().id, settings.maxTasksPerWorker());
         }
@@ -223,9 +223,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                             + startLimit + " (a hanging initializer?); see Builder.startTimeout"));
                     return;
                 }
-                if (timeout != null) {
-                    worker.checkTimeout(now, timeout);
-                }
+                worker.checkTimeout(now);
             }
         }
     }
@@ -305,7 +303,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     public List<PoolStats.Worker> workers() {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (WorkerProcess worker : workers) {
-            if (worker.state() == WorkerProcess.State.READY) {
+            if (worker.isServing()) {
                 list.add(new PoolStats.Worker(worker.id, worker.pid(), Duration.ofNanos(worker.uptimeNanos())));
             }
         }
