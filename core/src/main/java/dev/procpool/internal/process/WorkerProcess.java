@@ -373,12 +373,14 @@ public final class WorkerProcess {
         } else {
             log.debug("{} exited: {}", who, reason);
         }
+        // The pool counts the end before any task moves on: a retried task may finish, and its call
+        // return, before this thread runs another line, and the caller's stats must show the crash.
+        listener.onExit(new Exit(this, wasReady, end, exitCode, reason, report.lastStderrLines()));
         List<Long> retried = DeadWorkerTasks.settle(held, death, settings.retries(), settings.taskTimeout(), scheduler,
                 report);
         if (!retried.isEmpty()) {
             log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, retried);
         }
-        listener.onExit(new Exit(this, wasReady, end, exitCode, reason, report.lastStderrLines()));
     }
 
     // ---------------------------------------------------------------- from the process
