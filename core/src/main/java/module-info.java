@@ -10,5 +10,4 @@ module dev.procpool {
 
     exports dev.procpool;
     exports dev.procpool.internal.engine to dev.procpool.cluster;
-    exports dev.procpool.internal.process to dev.procpool.cluster;
 }

@@ -6,7 +6,7 @@ import dev.procpool.ProcessPoolException;
 import dev.procpool.TaskFailedException;
 import dev.procpool.TaskTimeoutException;
 import dev.procpool.WorkerCrashedException;
-import dev.procpool.internal.process.WorkerProcess;
+import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.RemoteFailure;
 import java.time.Duration;
 import java.util.List;
@@ -17,7 +17,7 @@ import java.util.List;
  * exception type naming the input's index in the whole call, with the cause rebuilt in the caller's
  * class loader. {@link #fromMember} is the member's half, {@link #toException} the caller's; a task's
  * exception crosses in worker-launcher's {@link RemoteFailure} form and becomes a
- * {@link TaskFailedException} through the same method as a worker JVM's ({@link WorkerProcess#taskFailed}).
+ * {@link TaskFailedException} through the same method as a worker JVM's ({@link TaskFailures#remote}).
  */
 final class RemoteFailures {
     static final byte TASK = 0;
@@ -65,7 +65,7 @@ final class RemoteFailures {
     /** Caller side: the exception the caller sees for input {@code index}. */
     static ProcessPoolException toException(ElementFailure failure, long index, ClassLoader loader) {
         return switch (failure.kind()) {
-            case TASK -> WorkerProcess.taskFailed(index, failure.remote() != null
+            case TASK -> TaskFailures.remote(index, failure.remote() != null
                     ? RemoteFailure.read(new Input(failure.remote()), loader)
                     : new RemoteFailure(failure.className(), null, failure.text(), null));
             case CRASH -> new WorkerCrashedException(index, failure.text(), failure.exitCode(), failure.stderr());

@@ -3,8 +3,7 @@ package dev.procpool.internal.engine;
 import dev.procpool.ProcessPoolException;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.internal.worker.Elements;
+import dev.procpool.internal.worker.FunctionMessage;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
@@ -81,10 +80,8 @@ public final class FunctionCache {
     }
 
     private static byte[] serialize(Job job, Kryo kryo) {
-        Output out = new Output(256, -1);
         try {
-            Elements.write(kryo, out, job.function);
-            return out.toBytes();
+            return FunctionMessage.encode(kryo, job.function);
         } catch (RuntimeException | StackOverflowError e) {
             throw new ProcessPoolException("the task function cannot be sent to a worker JVM: " + Job.describe(e), e);
         }

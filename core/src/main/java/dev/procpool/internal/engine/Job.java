@@ -114,6 +114,11 @@ public abstract class Job {
         }
     }
 
+    /** How many crashes the task for this input has been blamed for so far. */
+    public synchronized int crashes(long index) {
+        return crashes.getOrDefault(index, 0);
+    }
+
     /** Counts a crash of the task for this input and returns how many it has had. */
     public synchronized int recordCrash(long index) {
         return crashes.merge(index, 1, Integer::sum);

@@ -8,6 +8,7 @@ import dev.procpool.internal.engine.EnginePool;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.PoolCounters;
 import dev.procpool.internal.engine.Scheduler;
+import dev.procpool.internal.engine.TaskFailures;
 
 import dev.procpool.internal.worker.RemoteFailure;
 import java.io.IOException;
@@ -151,8 +152,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
 
     @Override
     public void onInitializerFailed(WorkerProcess worker, RemoteFailure failure) {
-        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
-        giveUp(new ProcessPoolException("the pool's initializer failed in worker-" + worker.id + ": " + what
+        giveUp(new ProcessPoolException("the pool's initializer failed in worker-" + worker.id + ": "
+                + TaskFailures.describe(failure)
                 + (failure.rebuilt() == null ? "\n" + failure.stackTrace() : ""), failure.rebuilt()));
     }
 
@@ -169,9 +170,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (stopping || broken != null) {
             return;
         }
-        if (exit.crashed()) {
+        if (exit.end().unexpected()) {
             counters.crashes.incrementAndGet();
-        } else if (exit.recycled()) {
+        } else if (exit.end() == WorkerEnd.RECYCLED) {
             counters.recycled.incrementAndGet();
             log.debug("worker-{} recycled after {} tasks", exit.worker().id, settings.maxTasksPerWorker());
         }
@@ -225,9 +226,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                             + startLimit + " (a hanging initializer?); see Builder.startTimeout"));
                     return;
                 }
-                if (timeout != null) {
-                    worker.checkTimeout(now, timeout);
-                }
+                worker.checkTimeout(now);
             }
         }
     }
@@ -314,7 +313,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     public List<PoolStats.Worker> workers() {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (WorkerProcess worker : workers) {
-            if (worker.state() == WorkerProcess.State.READY) {
+            if (worker.isServing()) {
                 list.add(new PoolStats.Worker(worker.id, worker.pid(), Duration.ofNanos(worker.uptimeNanos())));
             }
         }

@@ -1,83 +1,76 @@
 package dev.procpool.internal.process;
 
-import dev.procpool.ProcessPoolException;
-import dev.procpool.SerializableRunnable;
-import dev.procpool.TaskFailedException;
-import dev.procpool.TaskTimeoutException;
-import dev.procpool.WorkerCrashedException;
 import dev.procpool.internal.engine.Chunk;
-import dev.procpool.internal.engine.FunctionCache;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
-
-import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.Input;
-import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.internal.worker.Elements;
-import dev.procpool.internal.worker.FrameChannel;
-import dev.procpool.internal.worker.FrameType;
-import dev.procpool.internal.worker.KryoSetup;
+import dev.procpool.internal.worker.ReadyMessage;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.RunningTaskSlot;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.commons.exec.DefaultExecutor;
-import org.apache.commons.exec.ExecuteException;
-import org.apache.commons.exec.ExecuteResultHandler;
-import org.apache.commons.exec.ExecuteStreamHandler;
-import org.apache.commons.exec.ProcessDestroyer;
-import org.apache.commons.exec.StreamPumper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One worker JVM as the parent sees it: its channel, the chunks it holds, and what happens when it
- * dies. Three threads serve it: the sender pulls chunks from the scheduler while the worker has room,
- * the reader takes results in order and, at the end of the channel, settles the worker's fate, and a
- * commons-exec pumper drains stderr into the log.
+ * One worker JVM as the pool sees it: the state it is in, the chunks it holds, and what its end
+ * means. Its helpers each do one job: {@link WorkerJvm} the process and its pipes, {@link ChunkSender}
+ * what goes in, {@link ResultReader} what comes out, {@link ChunkPacing} how much it may hold,
+ * {@link RunningTaskTimer} the task time limit, {@link CrashTriage} and {@link DeadWorkerTasks} the
+ * fate of its tasks when it dies. The state and the chunks in flight are guarded by this object's
+ * monitor; the helpers change them only through the methods here.
  *
  * <p>The worker runs tasks strictly in the order sent and answers in that order, numbering each task
- * with a per-worker sequence number; so results carry no ids and the {@link RunningTaskSlot} tells
+ * with a per-worker sequence number: results carry no ids, and the {@link RunningTaskSlot} tells
  * which task was running when the worker died.
+ *
+ * <h2>States</h2>
+ * <ul>
+ *   <li>{@code STARTING}: launched; the JVM boots and runs the pool's initializer. Holds no task,
+ *       counts as needing work (so no other worker hoards chunks meanwhile).
+ *   <li>{@code READY}: holds no task; the next chunk goes here.
+ *   <li>{@code BUSY}: holds one or more chunks; takes more while {@link ChunkPacing} allows.
+ *   <li>{@code DRAINING}: takes no more chunks; once the ones it holds are answered it gets SHUTDOWN
+ *       and exits by itself.
+ *   <li>{@code DEAD}: its process is gone and its channel read to the end; terminal.
+ * </ul>
+ *
+ * <h2>Transitions</h2>
+ * <ul>
+ *   <li>STARTING → READY: the READY frame arrives (read by the {@link ResultReader}).
+ *   <li>READY → BUSY: a chunk is sent. BUSY → READY: its last chunk is answered in full.
+ *   <li>READY or BUSY → DRAINING: the pool asks it to stop ({@link #requestStop}: close), or the chunk
+ *       just sent spends its {@code maxTasksPerWorker} budget (recycling).
+ *   <li>STARTING → DEAD: it fails to launch, dies or is killed before READY (the pool stops, or gives
+ *       up on workers that keep dying at start), or its initializer fails.
+ *   <li>READY, BUSY or DRAINING → DEAD: its channel ends (or turns out corrupt, and it is killed).
+ *       The reader then waits for the process itself: a worker's end is its exit, never only the end
+ *       of a pipe.
+ * </ul>
+ *
+ * <h2>How it ended</h2>
+ * Once DEAD, its end is classified ({@link WorkerEnd}): STOPPED (the pool asked), RECYCLED (drained
+ * after its budget and exited when told), CANCELLED (killed to stop the running task of a cancelled
+ * call), TIMED_OUT (killed by the timeout watch), or CRASHED (anything else). The last two count as
+ * crashes. Independently of that, every task it held without an answer is judged by
+ * {@link CrashTriage}: only the task running at the death can be blamed; the others run again.
  */
 public final class WorkerProcess {
     private static final Logger log = LoggerFactory.getLogger(WorkerProcess.class);
-    /** Chunks sent but not answered; two keep the pipe busy while the worker computes. */
-    static final int MAX_CHUNKS_IN_FLIGHT = 2;
-    /**
-     * When tasks take less than this each, a pipe round trip costs more than a chunk of them: the
-     * worker may then hold more small chunks, so it never waits for the parent between them.
-     */
-    private static final long FAST_TASK_NANOS = 50_000;
-    private static final int FAST_MAX_CHUNKS = 32;
-    private static final int FAST_MAX_TASKS = 64;
-    private static final long EXIT_WAIT_MILLIS = 3_000;
+    /** {@link #sendBudget}: nothing may be sent now. */
+    static final long NO_ROOM = -1;
+    /** {@link #sendBudget}: the worker is drained; send SHUTDOWN (and nothing after it). */
+    static final long SEND_SHUTDOWN = 0;
 
-    enum State { STARTING, READY, STOPPING, DEAD }
+    enum State { STARTING, READY, BUSY, DRAINING, DEAD }
+
+    /** What {@link ChunkSender#sendLoop} is woken for. */
+    enum Wake { ROOM, SHUTDOWN, STOP }
 
     /** What the pool learns from a worker's end. */
-    /**
-     * What the pool learns from a worker's end. {@code crashed}: it died unexpectedly (not asked to stop,
-     * not killed to cancel a task); {@code recycled}: it exited after its task budget.
-     */
-    record Exit(WorkerProcess worker, boolean wasReady, boolean crashed, boolean recycled, int exitCode, String reason,
+    record Exit(WorkerProcess worker, boolean wasReady, WorkerEnd end, int exitCode, String reason,
             List<String> lastStderrLines) {}
 
     interface Listener {
@@ -94,189 +87,125 @@ public final class WorkerProcess {
         void onExit(Exit exit);
     }
 
-    private record InFlight(Chunk chunk, long firstSequence, int[] answered) {}
-
     final int id;
     private final WorkerSettings settings;
-    private final List<String> extraOptions;
     private final Scheduler scheduler;
     private final Listener listener;
-    private final Path slotFile;
-    private final RunningTaskSlot slot;
-    private final StderrTail stderr;
-    private final CompletableFuture<Process> process = new CompletableFuture<>();
-    private final long startedNanos = System.nanoTime();
-    private volatile long pid = -1;
-    private volatile OutputStream stdin;
-    private volatile InputStream stdout;
-    private volatile InputStream stderrStream;
+    private final WorkerJvm jvm;
+    private final ChunkSender sender;
+    private volatile long readyPid = -1;
     private volatile Thread reader;
-    private volatile Thread sender;
-    private volatile Thread stderrPump;
-
-    /** Starting, or ready with nothing to do: read without locks by the other workers' dispatch. */
+    private volatile Thread sendLoop;
+    /** STARTING or READY: read without locks by the other workers' dispatch. */
     private volatile boolean needsWork = true;
 
     // Guarded by this.
     private State state = State.STARTING;
-    private final ArrayDeque<InFlight> inFlight = new ArrayDeque<>();
-    private int tasksInFlight;
-    /** Time per task while busy, smoothed; starts slow so that nothing piles up before it is known. */
-    private double nanosPerTask = Double.MAX_VALUE;
-    private long lastCompletionNanos;
-    private boolean busyAtLastCompletion;
-    private long tasksSent;
-    private long timedOutSequence = -1;
-    private boolean shutdownRequested;
+    private final InFlightChunks inFlight = new InFlightChunks();
+    private final ChunkPacing pacing = new ChunkPacing(System::nanoTime);
+    private final RunningTaskTimer timer;
+    private boolean stopRequested;
+    private boolean shutdownSent;
     private boolean killedToCancel;
-
-    // Guarded by sendLock: whoever holds it writes to the worker's stdin.
-    private final ReentrantLock sendLock = new ReentrantLock();
-    private long nextSequence;
-    private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
-    /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
-    private Kryo sendKryo;
-    private final Output sendElements = new Output(64 * 1024, -1);
-    private final Output sendHead = new Output(32);
-
-    // Confined to the reader thread: the frame being decoded (results never alias it), one run of answers.
-    private byte[] frameBuffer = new byte[64 * 1024];
-    private Object[] answerValues = new Object[64];
-    private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
-
-    // Confined to the timeout watch.
-    private long watchedSequence = RunningTaskSlot.NONE;
-    private long watchedSinceNanos;
 
     WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
             Path slotDirectory) throws IOException {
         this.id = id;
-        this.extraOptions = extraOptions;
         this.settings = settings;
         this.scheduler = scheduler;
         this.listener = listener;
-        this.slotFile = Files.createTempFile(slotDirectory, "procpool-" + ProcessHandle.current().pid() + "-", ".slot");
-        this.slot = RunningTaskSlot.create(slotFile);
-        this.stderr = new StderrTail("worker-" + id);
+        this.jvm = new WorkerJvm(id, settings, extraOptions, slotDirectory);
+        this.sender = new ChunkSender(this, jvm, scheduler);
+        this.timer = settings.taskTimeout() == null ? null : new RunningTaskTimer(settings.taskTimeout().toNanos());
     }
 
     long pid() {
-        if (pid < 0) {
-            Process p = process.getNow(null);
-            return p == null ? -1 : p.pid();
-        }
-        return pid;
+        long pid = readyPid;
+        return pid >= 0 ? pid : jvm.pid();
     }
 
     long uptimeNanos() {
-        return System.nanoTime() - startedNanos;
+        return jvm.uptimeNanos();
     }
 
     synchronized State state() {
         return state;
     }
 
+    /** READY, BUSY or DRAINING: it has a live channel and may hold tasks. */
+    synchronized boolean isServing() {
+        return serving();
+    }
+
+    private boolean serving() {
+        return state == State.READY || state == State.BUSY || state == State.DRAINING;
+    }
+
+    boolean needsWork() {
+        return needsWork;
+    }
+
+    /** Guarded by this: to be called whenever the state changes. */
+    private void setState(State next) {
+        state = next;
+        needsWork = next == State.STARTING || next == State.READY;
+    }
+
+    // ---------------------------------------------------------------- the pool's commands
+
     /** Starts the JVM; returns at once. Failures to launch arrive through {@link Listener#onExit}. */
     void launch() {
-        DefaultExecutor executor = DefaultExecutor.builder()
-                .setThreadFactory(r -> daemon(r, "procpool-worker-" + id + "-exec"))
-                .setWorkingDirectory(settings.workingDirectory() == null ? null : settings.workingDirectory().toFile())
-                .get();
-        executor.setExitValues(null);
-        executor.setStreamHandler(new Streams());
-        executor.setProcessDestroyer(new Destroyer());
-        try {
-            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(), new ResultHandler());
-        } catch (IOException e) {
-            launchFailed(e);
-        }
-    }
-
-    private java.util.Map<String, String> environment() {
-        if (settings.environment().isEmpty()) {
-            return null;
-        }
-        java.util.Map<String, String> env = new java.util.HashMap<>(System.getenv());
-        env.putAll(settings.environment());
-        return env;
-    }
-
-    private void launchFailed(Exception e) {
-        synchronized (this) {
-            if (state == State.DEAD) {
-                return;
-            }
-            state = State.DEAD;
-            updateNeedsWork();
-        }
-        deleteSlotFile();
-        listener.onExit(new Exit(this, false, true, false, -1,
-                "could not launch " + settings.javaExecutable() + ": " + e, List.of()));
+        jvm.launch(new JvmEvents());
     }
 
     /** Sends SIGKILL; the reader then finds the end of the channel and settles the in-flight tasks. */
     void kill() {
-        Process p = process.getNow(null);
-        if (p != null) {
-            p.toHandle().destroyForcibly();
-        }
+        jvm.kill();
     }
 
     /** Kills the worker because the pool is terminating: not a crash. */
     void killForTermination() {
         synchronized (this) {
-            shutdownRequested = true;
+            stopRequested = true;
         }
         kill();
     }
 
     /** Kills the worker if the task it is running belongs to {@code job} (the job was cancelled with interrupt). */
     void killIfRunning(Job job) {
-        long running = slot.get();
+        long running = jvm.slot().get();
         synchronized (this) {
-            if (state != State.READY) {
-                return;
-            }
-            boolean found = false;
-            for (InFlight f : inFlight) {
-                long position = running - f.firstSequence;
-                if (position >= f.answered[0] && position < f.chunk.size()) {
-                    found = f.chunk.job() == job;
-                    break;
-                }
-            }
-            if (!found) {
+            if (!serving() || inFlight.jobOf(running) != job) {
                 return;
             }
             killedToCancel = true;
         }
-        log.info("worker-{} (pid {}): killing it to cancel its running task", id, pid);
+        log.info("worker-{} (pid {}): killing it to cancel its running task", id, pid());
         kill();
     }
 
-    /** Asks the worker to exit once its in-flight work is answered and the scheduler closed. */
+    /** Asks the worker to exit once its in-flight work is answered; one still starting is killed. */
     void requestStop() {
         synchronized (this) {
-            shutdownRequested = true;
+            stopRequested = true;
             if (state == State.STARTING) {
                 kill();
+            } else if (state == State.READY || state == State.BUSY) {
+                setState(State.DRAINING);
             }
             notifyAll();
         }
     }
 
-    /** Waits for the worker's process to end, up to the deadline. */
+    /** Waits for the worker's process to end and its channel to be settled, up to the deadline. */
     boolean awaitExit(long deadlineNanos) throws InterruptedException {
         Thread r = reader;
-        long left = deadlineNanos - System.nanoTime();
-        try {
-            Process p = process.get(Math.max(0, left), TimeUnit.NANOSECONDS);
-            left = deadlineNanos - System.nanoTime();
-            if (!p.waitFor(Math.max(0, left), TimeUnit.NANOSECONDS)) {
-                return false;
-            }
-        } catch (ExecutionException | TimeoutException e) {
+        Process p = jvm.awaitLaunch(deadlineNanos);
+        if (p == null) {
             return state() == State.DEAD;
+        }
+        if (!p.waitFor(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            return false;
         }
         if (r != null && r != Thread.currentThread()) { // the reader may be the one stopping the pool
             r.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
@@ -286,696 +215,216 @@ public final class WorkerProcess {
     }
 
     synchronized boolean isStartingLongerThan(long nowNanos, Duration limit) {
-        return state == State.STARTING && !shutdownRequested && nowNanos - startedNanos > limit.toNanos();
+        return state == State.STARTING && !stopRequested && nowNanos - jvm.startedNanos() > limit.toNanos();
     }
 
-    /**
-     * Called by the timeout watch: kills the worker when one task has been running longer than the
-     * limit. The running task is read from the shared slot; the clock starts when the watch first
-     * sees it, so a task gets at least its full time.
-     */
-    void checkTimeout(long nowNanos, Duration timeout) {
-        long running = slot.get();
-        synchronized (this) {
-            if (state != State.READY || !isUnanswered(running)) {
-                watchedSequence = RunningTaskSlot.NONE;
-                return;
-            }
-            if (running != watchedSequence) {
-                watchedSequence = running;
-                watchedSinceNanos = nowNanos;
-                return;
-            }
-            if (nowNanos - watchedSinceNanos < timeout.toNanos() || timedOutSequence == running) {
-                return;
-            }
-            timedOutSequence = running;
+    /** One pass of the timeout watch: kills the worker when its running task is past the time limit. */
+    void checkTimeout(long nowNanos) {
+        if (timer == null) {
+            return;
         }
-        log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid, timeout);
+        long running = jvm.slot().get();
+        synchronized (this) {
+            if (!timer.expired(running, serving() && inFlight.isUnanswered(running), nowNanos)) {
+                return;
+            }
+        }
+        log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid(),
+                settings.taskTimeout());
         kill();
     }
 
-    private boolean isUnanswered(long sequence) {
-        InFlight head = inFlight.peekFirst();
-        return head != null && sequence >= head.firstSequence + head.answered[0];
+    /** Sends work while the worker has room; see {@link ChunkSender#fill}. */
+    void fill(boolean block) {
+        sender.fill(block, ChunkPacing.MAX_CHUNKS_IN_FLIGHT);
     }
 
-    // ---------------------------------------------------------------- reader side
+    /** As {@link #fill(boolean)}, leaving the worker with at most {@code upTo} chunks in flight. */
+    void fill(boolean block, int upTo) {
+        sender.fill(block, upTo);
+    }
 
-    private void readLoop() {
-        String corruption = null;
-        try {
-            Kryo kryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
-            if (awaitReady(kryo)) {
-                while (true) {
-                    FrameChannel.Frame frame = FrameChannel.read(stdout, frameBuffer);
-                    if (frame == null) {
-                        break;
-                    }
-                    frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
-                    if (frame.type() != FrameType.RESULTS) {
-                        throw new FrameChannel.CorruptFrameException("unexpected frame type " + frame.type());
-                    }
-                    readResults(kryo, frame);
-                }
+    // ---------------------------------------------------------------- for the sender
+
+    /**
+     * How many more tasks may be sent now: {@link #NO_ROOM}, {@link #SEND_SHUTDOWN} (returned once),
+     * or the tasks left in the recycling budget.
+     */
+    synchronized long sendBudget(int upTo) {
+        if (state == State.DRAINING) {
+            if (inFlight.isEmpty() && !shutdownSent) {
+                shutdownSent = true;
+                return SEND_SHUTDOWN;
             }
-        } catch (FrameChannel.CorruptFrameException e) {
-            corruption = "corrupt channel: " + e.getMessage();
-        } catch (IOException e) {
-            corruption = "channel failed: " + e;
-        } catch (RuntimeException | Error e) {
-            corruption = "channel failed: " + e;
-            log.error("worker-{}: unexpected failure reading the channel", id, e);
+            return NO_ROOM;
         }
-        settle(corruption);
+        if ((state != State.READY && state != State.BUSY) || !hasRoom(upTo)) {
+            return NO_ROOM;
+        }
+        int max = settings.maxTasksPerWorker();
+        return max > 0 ? max - inFlight.tasksSent() : Long.MAX_VALUE;
     }
 
-    private boolean awaitReady(Kryo kryo) throws IOException {
-        FrameChannel.Frame frame = FrameChannel.read(stdout);
-        if (frame == null) {
+    private boolean hasRoom(int upTo) {
+        return pacing.hasRoom(inFlight.chunkCount(), inFlight.unansweredTasks(), upTo,
+                () -> listener.anotherWorkerNeedsWork(this));
+    }
+
+    /** Records a chunk about to be written; false when the worker no longer takes work (re-queue it). */
+    synchronized boolean chunkSent(Chunk chunk, long firstSequence) {
+        if (state != State.READY && state != State.BUSY) {
             return false;
         }
-        Input in = new Input(frame.payload(), 0, frame.length());
-        if (frame.type() == FrameType.INIT_FAILED) {
-            listener.onInitializerFailed(this, RemoteFailure.read(in, settings.initializer().getClass().getClassLoader()));
-            return false;
+        inFlight.add(chunk, firstSequence);
+        int max = settings.maxTasksPerWorker();
+        setState(max > 0 && inFlight.tasksSent() >= max ? State.DRAINING : State.BUSY);
+        return true;
+    }
+
+    /** Blocks the background sender until there is something for it to do. */
+    synchronized Wake awaitSendable() throws InterruptedException {
+        while (true) {
+            if (state == State.DEAD || shutdownSent) {
+                return Wake.STOP;
+            }
+            if (state == State.DRAINING) {
+                if (inFlight.isEmpty()) {
+                    return Wake.SHUTDOWN;
+                }
+            } else if (hasRoom(ChunkPacing.MAX_CHUNKS_IN_FLIGHT)) {
+                return Wake.ROOM;
+            }
+            wait();
         }
-        if (frame.type() != FrameType.READY) {
-            throw new FrameChannel.CorruptFrameException("expected READY, got frame type " + frame.type());
-        }
-        pid = in.readLong();
-        String javaVersion = in.readString();
-        deleteSlotFile(); // both sides have it mapped; nothing is left behind if the parent dies
-        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, pid, javaVersion,
+    }
+
+    // ---------------------------------------------------------------- for the reader
+
+    void ready(ReadyMessage ready) {
+        readyPid = ready.pid();
+        jvm.deleteSlotFile();
+        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, ready.pid(), ready.javaVersion(),
                 TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
         listener.onReady(this); // counted before anyone can see it ready
         synchronized (this) {
             if (state != State.STARTING) {
-                return true;
+                return;
             }
-            state = State.READY;
-            updateNeedsWork();
+            setState(State.READY);
         }
-        Thread s = daemon(this::sendLoop, "procpool-worker-" + id + "-send");
-        sender = s;
+        Thread s = WorkerJvm.daemon(sender::sendLoop, "procpool-worker-" + id + "-send");
+        sendLoop = s;
         s.start();
+    }
+
+    void initializerFailed(RemoteFailure failure) {
+        listener.onInitializerFailed(this, failure);
+    }
+
+    synchronized InFlightChunks.Sent oldestUnanswered() {
+        return inFlight.oldest();
+    }
+
+    /** Counts {@code count} answers for the oldest chunk; true when that completed it and made room. */
+    synchronized boolean answered(InFlightChunks.Sent oldest, int count) {
+        if (!inFlight.answer(oldest, count)) {
+            return false;
+        }
+        pacing.chunkAnswered(oldest.chunk.size(), !inFlight.isEmpty());
+        if (state == State.BUSY && inFlight.isEmpty()) {
+            setState(State.READY);
+        }
+        notifyAll();
         return true;
     }
 
-    /**
-     * Takes one RESULTS frame: the answers to the oldest unanswered tasks, in order. Each run of answers
-     * that belongs to one chunk is decoded first, then handed to its job at once.
-     */
-    private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
-        Input in = new Input(frame.payload(), 0, frame.length());
-        int count = in.readVarInt(true);
-        boolean roomMade = false;
-        while (count > 0) {
-            InFlight head;
-            synchronized (this) {
-                head = inFlight.peekFirst();
-            }
-            if (head == null) {
-                throw new FrameChannel.CorruptFrameException("a result arrived for no task");
-            }
-            Chunk chunk = head.chunk;
-            Job job = chunk.job();
-            int from = head.answered[0];
-            int run = Math.min(count, chunk.size() - from);
-            if (answerValues.length < run) {
-                answerValues = new Object[Math.max(run, 2 * answerValues.length)];
-                answerFailures = new ProcessPoolException[answerValues.length];
-            }
-            if (kryo.getClassLoader() != job.classLoader) {
-                kryo.setClassLoader(job.classLoader);
-            }
-            for (int k = 0; k < run; k++) {
-                long index = chunk.indices()[from + k];
-                answerValues[k] = null;
-                answerFailures[k] = null;
-                byte status = in.readByte();
-                if (status == 0) {
-                    readValue(kryo, in, job, index, k);
-                } else if (status == 1) {
-                    answerFailures[k] = taskFailed(index, RemoteFailure.read(in, job.classLoader));
-                } else {
-                    throw new FrameChannel.CorruptFrameException("bad result status " + status);
-                }
-            }
-            if (!job.isFinished()) {
-                job.answered(chunk, from, answerValues, answerFailures, run);
-            }
-            Arrays.fill(answerValues, 0, run, null); // the caller owns the results now
-            Arrays.fill(answerFailures, 0, run, null);
-            count -= run;
-            synchronized (this) {
-                tasksInFlight -= run;
-                head.answered[0] += run;
-                if (head.answered[0] == chunk.size()) {
-                    inFlight.removeFirst();
-                    updateNeedsWork();
-                    learnTaskTime(chunk.size());
-                    roomMade = true;
-                    notifyAll();
-                }
-            }
-        }
-        if (roomMade) {
-            fill(false);
-        }
-    }
-
-    /** Guarded by this: the time between completions while the worker had more to do is its pace. */
-    private void learnTaskTime(int tasks) {
-        long now = System.nanoTime();
-        if (busyAtLastCompletion) {
-            double sample = (double) (now - lastCompletionNanos) / tasks;
-            nanosPerTask = nanosPerTask == Double.MAX_VALUE ? sample : 0.7 * nanosPerTask + 0.3 * sample;
-        }
-        lastCompletionNanos = now;
-        busyAtLastCompletion = !inFlight.isEmpty();
-    }
-
-    /** Decodes one result into slot {@code k} of the answer buffers; one that cannot be rebuilt fails alone. */
-    private void readValue(Kryo kryo, Input in, Job job, long index, int k) {
-        if (job.isFinished()) {
-            Elements.skip(kryo, in);
-            return;
-        }
-        try {
-            answerValues[k] = Elements.read(kryo, in);
-        } catch (RuntimeException | LinkageError e) {
-            answerFailures[k] = new ProcessPoolException("the result for input " + index
-                    + " cannot be rebuilt in the caller's JVM: " + Job.describe(e), e, index);
-        }
-    }
-
-    /** The one place a task's remote failure becomes the exception the caller sees (worker JVMs and cluster members). */
-    public static TaskFailedException taskFailed(long index, RemoteFailure failure) {
-        String what = failure.className() + (failure.message() == null ? "" : ": " + failure.message());
-        String message = "task for input " + index + " failed: " + what;
-        if (failure.rebuilt() == null) {
-            message += "\n(the exception could not be rebuilt here; remote stack trace follows)\n" + failure.stackTrace();
-        }
-        return new TaskFailedException(index, failure.className(), message, failure.rebuilt());
-    }
-
     /** The channel ended: wait for the process, then fail, retry or re-queue what it held. */
-    private void settle(String corruption) {
+    void channelEnded(String corruption) {
         if (corruption != null) {
             kill();
         }
-        int exitCode = awaitExitCode();
-        Thread pump = stderrPump;
-        if (pump != null) {
-            try {
-                pump.join(1_000); // the crash report wants the last stderr lines
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        List<InFlight> held;
-        long timedOut;
+        int exitCode = jvm.awaitExitCode();
+        jvm.awaitStderrDrained();
+        long running = jvm.slot().get();
+        List<InFlightChunks.Sent> held;
         boolean wasReady;
-        boolean expected;
-        boolean recycled;
-        boolean cancelKill;
+        WorkerEnd end;
+        CrashTriage.Death death;
         synchronized (this) {
-            cancelKill = killedToCancel;
+            long timedOut = timer == null ? RunningTaskSlot.NONE : timer.expiredSequence();
             wasReady = state != State.STARTING;
-            recycled = !shutdownRequested && state == State.STOPPING && inFlight.isEmpty() && corruption == null;
-            expected = shutdownRequested || recycled || killedToCancel;
-            state = State.DEAD;
-            held = new ArrayList<>(inFlight);
-            inFlight.clear();
-            updateNeedsWork();
-            timedOut = timedOutSequence;
+            end = WorkerEnd.classify(stopRequested, state == State.DRAINING && shutdownSent && inFlight.isEmpty(),
+                    corruption != null, killedToCancel, timedOut >= 0);
+            death = new CrashTriage.Death(running, timedOut, killedToCancel);
+            setState(State.DEAD);
+            held = inFlight.takeAll();
             notifyAll();
         }
-        Thread s = sender;
+        Thread s = sendLoop;
         if (s != null) {
             s.interrupt();
         }
-        deleteSlotFile();
-        String reason = describeExit(exitCode, corruption, timedOut >= 0);
-        if (!expected) {
-            log.warn("worker-{} (pid {}) died: {}{}", id, pid(), reason, stderrSuffix());
+        jvm.deleteSlotFile();
+        String who = "worker-" + id + " (pid " + pid() + ")";
+        String reason = WorkerExitReport.describe(exitCode, corruption, death.timedOutSequence() >= 0);
+        WorkerExitReport report = new WorkerExitReport(who, exitCode, reason, jvm.lastStderrLines());
+        if (end.unexpected()) {
+            log.warn("{} died: {}{}", who, reason, report.stderrSuffix());
         } else {
-            log.debug("worker-{} (pid {}) exited: {}", id, pid(), reason);
+            log.debug("{} exited: {}", who, reason);
         }
-        settleTasks(held, exitCode, reason, timedOut, cancelKill);
-        listener.onExit(new Exit(this, wasReady, !expected, recycled, exitCode, reason, stderr.lastLines()));
-    }
-
-    private int awaitExitCode() {
-        try {
-            Process p = process.get(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            if (!p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                // The channel closed but the JVM lingers (e.g. it closed fd 1): it cannot serve anyway.
-                p.toHandle().destroyForcibly();
-                p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
-            }
-            return p.isAlive() ? -1 : p.exitValue();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        } catch (ExecutionException | TimeoutException e) {
-            return -1;
-        }
-    }
-
-    /**
-     * Decides the fate of every task the dead worker held without an answer. The one running at the
-     * death (from the slot) timed out, or crashed the worker (retried or failed), unless the pool killed
-     * the worker for another reason (a cancel, or a timeout that ended just before the kill): then it
-     * runs again like the others, which never started or lost only their unsent results.
-     */
-    private void settleTasks(List<InFlight> held, int exitCode, String reason, long timedOut, boolean killedToCancel) {
-        if (held.isEmpty()) {
-            return;
-        }
-        long running = slot.get();
-        boolean diedInATask = false;
-        for (InFlight f : held) {
-            long position = running - f.firstSequence;
-            diedInATask |= position >= f.answered[0] && position < f.chunk.size();
-        }
-        boolean killedByThePool = killedToCancel || timedOut >= 0;
-        // Died between tasks (e.g. reading an input that exhausts memory): blame the next one, so that a
-        // poison input cannot kill worker after worker forever.
-        boolean blameNext = !diedInATask && !killedByThePool;
-        List<Long> retried = new ArrayList<>();
-        for (InFlight f : held) {
-            Chunk chunk = f.chunk;
-            Job job = chunk.job();
-            List<Integer> keep = new ArrayList<>();
-            for (int position = f.answered[0]; position < chunk.size(); position++) {
-                long sequence = f.firstSequence + position;
-                long index = chunk.indices()[position];
-                boolean culprit = sequence == running || blameNext;
-                blameNext = false;
-                if (job.isFinished()) {
-                    continue;
-                }
-                if (culprit && sequence == timedOut) {
-                    job.failed(index, new TaskTimeoutException(index, settings.taskTimeout()));
-                } else if (!culprit || killedByThePool) {
-                    keep.add(position);
-                } else if (job.recordCrash(index) <= settings.retries()) {
-                    job.counters.retried.incrementAndGet();
-                    keep.add(position);
-                    retried.add(index);
-                } else {
-                    job.failed(index, new WorkerCrashedException(index, "worker-" + id + " (pid " + pid()
-                            + ") died while running the task for input " + index + ": " + reason + stderrSuffix(),
-                            exitCode, stderr.lastLines()));
-                }
-            }
-            if (!keep.isEmpty()) {
-                long[] indices = new long[keep.size()];
-                Object[] inputs = new Object[keep.size()];
-                for (int i = 0; i < keep.size(); i++) {
-                    indices[i] = chunk.indices()[keep.get(i)];
-                    inputs[i] = chunk.inputs()[keep.get(i)];
-                }
-                scheduler.requeue(new Chunk(job, indices, inputs));
-            }
-        }
+        // The pool counts the end before any task moves on: a retried task may finish, and its call
+        // return, before this thread runs another line, and the caller's stats must show the crash.
+        listener.onExit(new Exit(this, wasReady, end, exitCode, reason, report.lastStderrLines()));
+        List<Long> retried = DeadWorkerTasks.settle(held, death, settings.retries(), settings.taskTimeout(), scheduler,
+                report);
         if (!retried.isEmpty()) {
             log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, retried);
         }
     }
 
-    private String stderrSuffix() {
-        List<String> lines = stderr.lastLines();
-        return lines.isEmpty() ? "" : "; last stderr lines:\n  " + String.join("\n  ", lines);
-    }
+    // ---------------------------------------------------------------- from the process
 
-    static String describeExit(int exitCode, String corruption, boolean timedOut) {
-        StringBuilder text = new StringBuilder();
-        if (corruption != null) {
-            text.append(corruption).append("; ");
-        }
-        if (timedOut) {
-            text.append("killed after the task timeout; ");
-        }
-        if (exitCode < 0) {
-            text.append("exit code unknown");
-        } else {
-            text.append("exit code ").append(exitCode);
-            if (exitCode > 128 && exitCode <= 128 + 31) {
-                text.append(" (").append(signalName(exitCode - 128)).append("?)");
-            }
-        }
-        return text.toString();
-    }
-
-    private static String signalName(int signal) {
-        return switch (signal) {
-            case 1 -> "SIGHUP";
-            case 2 -> "SIGINT";
-            case 3 -> "SIGQUIT";
-            case 4 -> "SIGILL";
-            case 6 -> "SIGABRT";
-            case 7 -> "SIGBUS";
-            case 8 -> "SIGFPE";
-            case 9 -> "SIGKILL";
-            case 11 -> "SIGSEGV";
-            case 13 -> "SIGPIPE";
-            case 15 -> "SIGTERM";
-            default -> "signal " + signal;
-        };
-    }
-
-    // ---------------------------------------------------------------- sender side
-
-    /**
-     * The background sender: waits until the worker has room and the scheduler has work, then fills.
-     * Most chunks are sent without it, by {@link #fill} on the thread that made the work or the room.
-     */
-    private void sendLoop() {
-        try {
-            while (true) {
-                boolean stopping;
-                synchronized (this) {
-                    while (state == State.READY && (!hasRoom(MAX_CHUNKS_IN_FLIGHT)
-                            || stopWhenDrained() && !inFlight.isEmpty())) {
-                        wait();
-                    }
-                    if (state != State.READY) {
-                        return;
-                    }
-                    stopping = stopWhenDrained();
-                }
-                if (stopping || scheduler.awaitWork(100, TimeUnit.MILLISECONDS)) {
-                    fill(true);
-                }
-            }
-        } catch (InterruptedException e) {
-            // the worker died or the pool is stopping
-        }
-    }
-
-    /** Guarded by this: to be called whenever the state or the in-flight chunks change. */
-    private void updateNeedsWork() {
-        needsWork = state == State.STARTING || state == State.READY && inFlight.isEmpty();
-    }
-
-    boolean needsWork() {
-        return needsWork;
-    }
-
-    /**
-     * Guarded by this: room for another chunk. The first always fits; more (up to {@code chunks}, or
-     * more small ones for fast tasks) only while no other worker is idle or still starting, so that a
-     * worker never holds work that another could start on (tasks that wait for each other included).
-     */
-    private boolean hasRoom(int chunks) {
-        if (inFlight.isEmpty()) {
-            return true;
-        }
-        if (listener.anotherWorkerNeedsWork(this)) {
-            return false;
-        }
-        if (inFlight.size() < chunks) {
-            return true;
-        }
-        return chunks == MAX_CHUNKS_IN_FLIGHT && nanosPerTask < FAST_TASK_NANOS && inFlight.size() < FAST_MAX_CHUNKS
-                && tasksInFlight < FAST_MAX_TASKS;
-    }
-
-    /** Guarded by this. */
-    private boolean stopWhenDrained() {
-        return shutdownRequested || settings.maxTasksPerWorker() > 0 && tasksSent >= settings.maxTasksPerWorker();
-    }
-
-    /**
-     * Sends chunks while this worker has room and the scheduler has work, on the calling thread; asks the
-     * worker to exit instead once it is drained and due to stop. Never waits for work. With
-     * {@code block} false it gives up at once when another thread is sending to this worker (that
-     * thread fills it, or the background sender will).
-     */
-    void fill(boolean block) {
-        fill(block, MAX_CHUNKS_IN_FLIGHT);
-    }
-
-    /** As {@link #fill(boolean)}, leaving the worker with at most {@code upTo} chunks in flight. */
-    void fill(boolean block, int upTo) {
-        if (block) {
-            sendLock.lock();
-        } else if (!sendLock.tryLock()) {
-            return;
-        }
-        try {
-            while (true) {
-                long budget;
-                synchronized (this) {
-                    if (state != State.READY || !hasRoom(upTo)) {
-                        return;
-                    }
-                    budget = settings.maxTasksPerWorker() > 0 ? settings.maxTasksPerWorker() - tasksSent : Long.MAX_VALUE;
-                    if (budget <= 0 || shutdownRequested) {
-                        if (!inFlight.isEmpty()) {
-                            return; // the last results will call fill again
-                        }
-                        state = State.STOPPING;
-                        updateNeedsWork();
-                    }
-                }
-                if (state() == State.STOPPING) {
-                    sendShutdown();
-                    return;
-                }
-                Chunk chunk = scheduler.pollNow();
-                if (chunk == null) {
-                    return;
-                }
-                if (chunk.size() > budget) {
-                    scheduler.requeue(chunk.tail((int) budget));
-                    chunk = chunk.head((int) budget);
-                }
-                send(chunk);
-            }
-        } catch (IOException e) {
-            log.debug("worker-{}: sending failed ({}); the reader settles its tasks", id, e.toString());
-        } finally {
-            sendLock.unlock();
-        }
-    }
-
-    /** Encodes and writes one chunk (and its function, the first time). Called holding the send lock. */
-    private void send(Chunk chunk) throws IOException {
-        Job job = chunk.job();
-        if (job.isFinished()) {
-            return;
-        }
-        if (sendKryo == null) {
-            sendKryo = KryoSetup.newKryo(WorkerProcess.class.getClassLoader());
-        }
-        FunctionCache.SentFunction function;
-        try {
-            function = job.functions.get(job, sendKryo);
-        } catch (ProcessPoolException e) {
-            job.failAll(e);
-            return;
-        }
-        Output elements = sendElements;
-        elements.reset();
-        chunk = encodeInputs(sendKryo, elements, chunk);
-        if (chunk == null) {
-            return;
-        }
-        Output head = sendHead;
-        head.reset();
-        head.writeLong(function.id);
-        head.writeLong(nextSequence);
-        head.writeVarInt(chunk.size(), true);
-        synchronized (this) {
-            if (state != State.READY) {
-                scheduler.requeue(chunk);
-                return;
-            }
-            inFlight.addLast(new InFlight(chunk, nextSequence, new int[1]));
-            updateNeedsWork();
-            tasksInFlight += chunk.size();
-            tasksSent += chunk.size();
-        }
-        nextSequence += chunk.size();
-        if (!functionsSent.containsKey(function.id)) {
-            releaseFunctions();
-            Output header = new Output(8);
-            header.writeLong(function.id);
-            byte[] payload = new byte[8 + function.bytes.length];
-            System.arraycopy(header.getBuffer(), 0, payload, 0, 8);
-            System.arraycopy(function.bytes, 0, payload, 8, function.bytes.length);
-            FrameChannel.write(stdin, FrameType.FUNCTION, payload, payload.length);
-            functionsSent.put(function.id, function);
-        }
-        FrameChannel.write(stdin, FrameType.TASKS, head.getBuffer(), head.position(), elements.getBuffer(),
-                elements.position());
-        stdin.flush();
-    }
-
-    /** Encodes each input; one that cannot be serialized fails alone and is left out of the chunk. */
-    private Chunk encodeInputs(Kryo kryo, Output out, Chunk chunk) {
-        if (kryo.getClassLoader() != chunk.job().classLoader) {
-            kryo.setClassLoader(chunk.job().classLoader);
-        }
-        List<Integer> failed = null;
-        for (int i = 0; i < chunk.size(); i++) {
-            try {
-                Elements.write(kryo, out, chunk.inputs()[i]);
-            } catch (RuntimeException | StackOverflowError e) {
-                long index = chunk.indices()[i];
-                chunk.job().failed(index, new ProcessPoolException(
-                        "input " + index + " cannot be sent to a worker JVM: " + Job.describe(e), e, index));
-                if (failed == null) {
-                    failed = new ArrayList<>();
-                }
-                failed.add(i);
-            }
-        }
-        if (failed == null) {
-            return chunk;
-        }
-        int n = chunk.size() - failed.size();
-        if (n == 0) {
-            return null;
-        }
-        long[] indices = new long[n];
-        Object[] inputs = new Object[n];
-        for (int i = 0, j = 0; i < chunk.size(); i++) {
-            if (!failed.contains(i)) {
-                indices[j] = chunk.indices()[i];
-                inputs[j++] = chunk.inputs()[i];
-            }
-        }
-        return new Chunk(chunk.job(), indices, inputs);
-    }
-
-    /** Tells the worker to forget functions no call will use again. */
-    private void releaseFunctions() throws IOException {
-        for (var it = functionsSent.values().iterator(); it.hasNext(); ) {
-            FunctionCache.SentFunction function = it.next();
-            if (function.releasable()) {
-                it.remove();
-                Output release = new Output(8);
-                release.writeLong(function.id);
-                FrameChannel.write(stdin, FrameType.RELEASE, release.getBuffer(), release.position());
-            }
-        }
-    }
-
-    private void sendShutdown() throws IOException {
-        FrameChannel.write(stdin, FrameType.SHUTDOWN, new byte[0], 0);
-        stdin.close(); // flushes; nothing follows
-    }
-
-    private void sendConfig() throws IOException {
-        Output out = new Output(256, -1);
-        SerializableRunnable initializer = settings.initializer();
-        if (initializer == null) {
-            out.writeByte(Kryo.NULL); // Kryo's own form of null, without a Kryo on the start path
-        } else {
-            KryoSetup.newKryo(WorkerProcess.class.getClassLoader()).writeClassAndObject(out, initializer);
-        }
-        FrameChannel.write(stdin, FrameType.CONFIG, out.getBuffer(), out.position());
-        stdin.flush();
-    }
-
-    private void deleteSlotFile() {
-        try {
-            Files.deleteIfExists(slotFile);
-        } catch (IOException e) {
-            log.debug("could not delete {}: {}", slotFile, e.toString());
-        }
-    }
-
-    private static Thread daemon(Runnable task, String name) {
-        Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        return thread;
-    }
-
-    // ---------------------------------------------------------------- commons-exec glue
-
-    /** Takes the worker's three pipes: stdin and stdout are ours, stderr goes through a pumper. */
-    private final class Streams implements ExecuteStreamHandler {
+    private final class JvmEvents implements WorkerJvm.Events {
         @Override
-        public void setProcessInputStream(OutputStream os) {
-            stdin = new BufferedOutputStream(os, 64 * 1024);
+        public void processStarted() {
+            if (listener.isStopping()) { // launched while the pool gave up or terminated: no use for it
+                killForTermination();
+            }
         }
 
         @Override
-        public void setProcessOutputStream(InputStream is) {
-            stdout = new BufferedInputStream(is, 64 * 1024);
-        }
-
-        @Override
-        public void setProcessErrorStream(InputStream is) {
-            stderrStream = is;
-        }
-
-        @Override
-        public void start() {
-            Thread pump = daemon(new StreamPumper(stderrStream, stderr, true), "procpool-worker-" + id + "-stderr");
-            stderrPump = pump;
-            pump.start();
-            try {
-                sendConfig();
-            } catch (IOException e) {
-                log.debug("worker-{}: could not send its configuration: {}", id, e.toString());
-            }
-            Thread r = daemon(WorkerProcess.this::readLoop, "procpool-worker-" + id + "-read");
+        public void pipesOpen() {
+            sender.sendConfig(settings.initializer());
+            Thread r = WorkerJvm.daemon(new ResultReader(WorkerProcess.this, jvm, settings.initializer()),
+                    "procpool-worker-" + id + "-read");
             reader = r;
             r.start();
         }
 
-        /** commons-exec closes the pipes after this returns: let the reader finish with stdout first. */
         @Override
-        public void stop() {
+        public void pipesClosing() {
             try {
                 Thread r = reader;
                 if (r != null) {
-                    r.join(2 * EXIT_WAIT_MILLIS);
+                    r.join(2 * WorkerJvm.EXIT_WAIT_MILLIS);
                 }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
         }
-    }
 
-    /** commons-exec hands the launched {@link Process} to its destroyer: that is where we take it. */
-    private final class Destroyer implements ProcessDestroyer {
         @Override
-        public boolean add(Process p) {
-            process.complete(p);
-            if (listener.isStopping()) { // launched while the pool gave up or terminated: no use for it
-                killForTermination();
+        public void launchFailed(Exception e) {
+            synchronized (WorkerProcess.this) {
+                if (state == State.DEAD) {
+                    return;
+                }
+                setState(State.DEAD);
             }
-            return true;
-        }
-
-        @Override
-        public boolean remove(Process p) {
-            return true;
-        }
-
-        @Override
-        public int size() {
-            return process.isDone() ? 1 : 0;
-        }
-    }
-
-    private final class ResultHandler implements ExecuteResultHandler {
-        @Override
-        public void onProcessComplete(int exitValue) {}
-
-        @Override
-        public void onProcessFailed(ExecuteException e) {
-            if (!process.isDone()) {
-                launchFailed(e.getCause() instanceof Exception cause ? cause : e);
-            }
+            jvm.deleteSlotFile();
+            listener.onExit(new Exit(WorkerProcess.this, false, WorkerEnd.CRASHED, -1,
+                    "could not launch " + settings.javaExecutable() + ": " + e, List.of()));
         }
     }
 }

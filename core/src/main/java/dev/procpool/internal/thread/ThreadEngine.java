@@ -3,7 +3,6 @@ package dev.procpool.internal.thread;
 import dev.procpool.PoolMode;
 import dev.procpool.PoolStats;
 import dev.procpool.ProcessPoolException;
-import dev.procpool.TaskFailedException;
 import dev.procpool.TaskTimeoutException;
 import dev.procpool.internal.engine.Chunk;
 import dev.procpool.internal.engine.Engine;
@@ -12,6 +11,7 @@ import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.process.WorkerSettings;
 
+import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.TaskInvoker;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -148,7 +148,7 @@ public final class ThreadEngine implements Engine {
                     }
                     chunk = null;
                     if (failure != null) {
-                        job.failed(index, taskFailed(index, failure));
+                        job.failed(index, TaskFailures.local(index, failure));
                     } else {
                         job.succeeded(index, value);
                     }
@@ -262,11 +262,6 @@ public final class ThreadEngine implements Engine {
                 lane.thread.interrupt();
             }
         }
-    }
-
-    static TaskFailedException taskFailed(long index, Throwable failure) {
-        String message = "task for input " + index + " failed: " + failure;
-        return new TaskFailedException(index, failure.getClass().getName(), message, failure);
     }
 
     @Override

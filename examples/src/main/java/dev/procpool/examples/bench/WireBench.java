@@ -7,9 +7,12 @@ import dev.procpool.internal.worker.Elements;
 import dev.procpool.internal.worker.FrameChannel;
 import dev.procpool.internal.worker.FrameType;
 import dev.procpool.internal.worker.KryoSetup;
+import dev.procpool.internal.worker.ResultsMessage;
+import dev.procpool.internal.worker.TasksMessage;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -48,6 +51,10 @@ public class WireBench {
     private int encodedLength;
     private byte[] frames;
     private final Output out = new Output(64 * 1024, -1);
+    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder();
+    private final ResultsMessage.Encoder resultsOut = new ResultsMessage.Encoder();
+    private final ResultsMessage.Decoder resultsIn = new ResultsMessage.Decoder();
+    private FrameChannel.Frame resultsFrame;
 
     @Setup
     public void setUp() throws IOException {
@@ -67,6 +74,34 @@ public class WireBench {
             FrameChannel.write(stream, FrameType.RESULTS, encodedLongs, 64);
         }
         frames = stream.toByteArray();
+        for (Long value : longs) {
+            resultsOut.addValue(kryo, value);
+        }
+        ByteArrayOutputStream results = new ByteArrayOutputStream();
+        resultsOut.write(results);
+        resultsFrame = FrameChannel.read(new ByteArrayInputStream(results.toByteArray()));
+    }
+
+    /** What the parent does per chunk of longs: the TASKS message as written to a worker's stdin. */
+    @Benchmark
+    public int encodeTasksFrame() throws IOException {
+        tasks.reset();
+        for (Long value : longs) {
+            tasks.add(kryo, value);
+        }
+        tasks.write(OutputStream.nullOutputStream(), 1, 0);
+        return tasks.count();
+    }
+
+    /** What the parent does per RESULTS frame of longs: status, then value, per task. */
+    @Benchmark
+    public void decodeResultsFrame(Blackhole hole) throws IOException {
+        int count = resultsIn.begin(resultsFrame);
+        for (int i = 0; i < count; i++) {
+            if (resultsIn.status() == ResultsMessage.VALUE) {
+                hole.consume(resultsIn.value(kryo));
+            }
+        }
     }
 
     @Benchmark

@@ -1,5 +1,6 @@
 package dev.procpool.internal.worker;
 
+import com.esotericsoftware.kryo.kryo5.io.Input;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -22,7 +23,12 @@ public final class FrameChannel {
     private FrameChannel() {}
 
     /** A frame as read: its type and payload (the payload array may be longer than {@code length}). */
-    public record Frame(byte type, byte[] payload, int length) {}
+    public record Frame(byte type, byte[] payload, int length) {
+        /** A Kryo input over the payload, for the message types to decode. */
+        public Input input() {
+            return new Input(payload, 0, length);
+        }
+    }
 
     /** The buffer to read the next frame into: the last payload if it grew the kept one within bounds. */
     public static byte[] keep(byte[] payload, byte[] kept) {

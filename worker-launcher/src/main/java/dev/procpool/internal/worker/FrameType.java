@@ -1,6 +1,11 @@
 package dev.procpool.internal.worker;
 
-/** The message types of the wire protocol; one byte in every frame header. */
+/**
+ * The message types of the wire protocol; one byte in every frame header. Each has one class that
+ * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
+ * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
+ * {@link ResultsMessage}, {@link InitFailedMessage}.
+ */
 public final class FrameType {
     private FrameType() {}
 

@@ -1,8 +1,6 @@
 package dev.procpool.internal.worker;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.Input;
-import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.ByteArrayInputStream;
@@ -28,11 +26,6 @@ import java.util.concurrent.ConcurrentHashMap;
  * back.
  */
 public final class WorkerMain {
-    /** Exit codes a worker uses for its own reasons (tasks may use any other). */
-    public static final int EXIT_PARENT_GONE = 70;
-    public static final int EXIT_PROTOCOL_ERROR = 71;
-    public static final int EXIT_INIT_FAILED = 72;
-
     /** Results are handed to the pipe at least this often while tasks keep coming. */
     private static final long RESULT_FLUSH_NANOS = 200_000;
     private static final int RESULT_FLUSH_BYTES = 64 * 1024;
@@ -54,8 +47,7 @@ public final class WorkerMain {
     /** Frames are read into this by whichever thread holds the reader role, and decoded before the next. */
     private byte[] frameBuffer = new byte[64 * 1024];
     private final Map<Long, Object> functions = new ConcurrentHashMap<>();
-    private final Output results = new Output(64 * 1024, -1);
-    private int resultCount;
+    private final ResultsMessage.Encoder results = new ResultsMessage.Encoder();
     private long sequence;
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
@@ -74,7 +66,7 @@ public final class WorkerMain {
         System.setIn(new ByteArrayInputStream(new byte[0]));
         if (args.length != 2) {
             stderr.println("usage: WorkerMain <workerId> <slotFile>");
-            Runtime.getRuntime().halt(EXIT_PROTOCOL_ERROR);
+            Runtime.getRuntime().halt(WorkerExitCodes.PROTOCOL_ERROR);
         }
         Thread.currentThread().setName("procpool-worker-" + args[0]);
         RunningTaskSlot slot = RunningTaskSlot.map(Path.of(args[1]));
@@ -85,26 +77,20 @@ public final class WorkerMain {
     private void run(InputStream stdin) throws Exception {
         watchParent();
         FrameChannel.Frame config = FrameChannel.read(stdin);
-        if (config == null || config.type() != FrameType.CONFIG) {
+        if (config == null || config.type() != ConfigMessage.TYPE) {
             protocolError("expected a CONFIG frame first");
         }
-        Input in = new Input(config.payload(), 0, config.length());
         try {
-            Object initializer = readKryo.readClassAndObject(in);
+            Object initializer = ConfigMessage.readInitializer(readKryo, config);
             if (initializer != null) {
                 ((Runnable) initializer).run();
             }
         } catch (Throwable failure) {
-            Output out = new Output(1024, -1);
-            RemoteFailure.write(out, failure);
-            send(FrameType.INIT_FAILED, out);
+            InitFailedMessage.write(channel, failure);
             channel.flush();
-            Runtime.getRuntime().halt(EXIT_INIT_FAILED);
+            Runtime.getRuntime().halt(WorkerExitCodes.INIT_FAILED);
         }
-        Output ready = new Output(64);
-        ready.writeLong(ProcessHandle.current().pid());
-        ready.writeString(Runtime.version().toString());
-        send(FrameType.READY, ready);
+        ReadyMessage.write(channel, ProcessHandle.current().pid(), Runtime.version().toString());
         channel.flush();
 
         this.stdin = stdin;
@@ -126,7 +112,7 @@ public final class WorkerMain {
                 }
                 long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
                 if (now != parentPid) {
-                    Runtime.getRuntime().halt(EXIT_PARENT_GONE);
+                    Runtime.getRuntime().halt(WorkerExitCodes.PARENT_GONE);
                 }
             }
         }, "procpool-parent-watch");
@@ -188,17 +174,19 @@ public final class WorkerMain {
     private Object readFrame() throws IOException {
         FrameChannel.Frame frame = FrameChannel.read(stdin, frameBuffer);
         if (frame == null) {
-            Runtime.getRuntime().halt(EXIT_PARENT_GONE); // no SHUTDOWN came first: the parent is gone
+            Runtime.getRuntime().halt(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
         frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
-        Input in = new Input(frame.payload(), 0, frame.length());
         switch (frame.type()) {
-            case FrameType.FUNCTION -> readFunction(in);
-            case FrameType.TASKS -> {
-                return readChunk(in);
+            case FunctionMessage.TYPE -> {
+                FunctionMessage message = FunctionMessage.read(readKryo, frame);
+                functions.put(message.id(), message.function());
             }
-            case FrameType.RELEASE -> functions.remove(in.readLong());
-            case FrameType.SHUTDOWN -> {
+            case TasksMessage.TYPE -> {
+                return readChunk(TasksMessage.read(readKryo, frame));
+            }
+            case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
+            case ShutdownMessage.TYPE -> {
                 return Shutdown.INSTANCE;
             }
             default -> protocolError("unexpected frame type " + frame.type());
@@ -206,34 +194,12 @@ public final class WorkerMain {
         return null;
     }
 
-    private void readFunction(Input in) {
-        long id = in.readLong();
-        Object function;
-        try {
-            function = Elements.read(readKryo, in);
-        } catch (Throwable failure) {
-            function = new UnreadableFunction(failure);
-        }
-        functions.put(id, function);
-    }
-
-    private Chunk readChunk(Input in) {
-        long functionId = in.readLong();
-        long firstSequence = in.readLong();
-        int count = in.readVarInt(true);
-        Object function = functions.get(functionId);
+    private Chunk readChunk(TasksMessage tasks) {
+        Object function = functions.get(tasks.functionId());
         if (function == null) {
-            protocolError("chunk for unknown function " + functionId);
+            protocolError("chunk for unknown function " + tasks.functionId());
         }
-        Object[] inputs = new Object[count];
-        for (int i = 0; i < count; i++) {
-            try {
-                inputs[i] = Elements.read(readKryo, in);
-            } catch (Throwable failure) {
-                inputs[i] = new UnreadableInput(failure);
-            }
-        }
-        return new Chunk(function, firstSequence, inputs);
+        return new Chunk(function, tasks.firstSequence(), tasks.inputs());
     }
 
     /** Runs queued work until the queue is empty, then hands the results to the parent. */
@@ -261,8 +227,8 @@ public final class WorkerMain {
                 slot.set(sequence++);
                 runOne(chunk.function, input);
                 long now = System.nanoTime();
-                if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.position() >= RESULT_FLUSH_BYTES
-                        || resultCount >= RESULT_FLUSH_COUNT) {
+                if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.bytes() >= RESULT_FLUSH_BYTES
+                        || results.count() >= RESULT_FLUSH_COUNT) {
                     handOffResults();
                     lastHandOff = now;
                 }
@@ -273,69 +239,28 @@ public final class WorkerMain {
     private void runOne(Object function, Object input) {
         Object value;
         try {
-            value = invoke(function, input);
+            value = TaskInvoker.invoke(function, input);
         } catch (Throwable failure) {
-            writeFailure(failure);
+            results.addFailure(failure);
             return;
         }
-        int mark = results.position();
-        try {
-            results.writeByte(0);
-            Elements.write(writeKryo, results, value);
-        } catch (Throwable notSerializable) {
-            results.setPosition(mark);
-            writeFailure(new IllegalArgumentException("the task's result cannot be serialized: " + notSerializable,
-                    notSerializable));
-            return;
-        }
-        resultCount++;
-    }
-
-    private void writeFailure(Throwable failure) {
-        results.writeByte(1);
-        RemoteFailure.write(results, failure);
-        resultCount++;
-    }
-
-    private static Object invoke(Object function, Object input) throws Throwable {
-        if (function instanceof UnreadableFunction unreadable) {
-            throw new IllegalStateException("the worker could not read the function: " + unreadable.failure,
-                    unreadable.failure);
-        }
-        if (input instanceof UnreadableInput unreadable) {
-            throw new IllegalStateException("the worker could not read this input: " + unreadable.failure,
-                    unreadable.failure);
-        }
-        return TaskInvoker.invoke(function, input);
+        results.addValue(writeKryo, value);
     }
 
     private void handOffResults() throws IOException {
-        if (resultCount == 0) {
+        if (results.count() == 0) {
             return;
         }
-        Output count = new Output(5);
-        count.writeVarInt(resultCount, true);
-        FrameChannel.write(channel, FrameType.RESULTS, count.getBuffer(), count.position(), results.getBuffer(),
-                results.position());
+        results.write(channel);
         channel.flush();
-        results.reset();
-        resultCount = 0;
-    }
-
-    private void send(byte type, Output payload) throws IOException {
-        FrameChannel.write(channel, type, payload.getBuffer(), payload.position());
     }
 
     private static void protocolError(String message) {
         System.err.println("procpool worker: protocol error: " + message);
-        Runtime.getRuntime().halt(EXIT_PROTOCOL_ERROR);
+        Runtime.getRuntime().halt(WorkerExitCodes.PROTOCOL_ERROR);
     }
 
     private record Chunk(Object function, long firstSequence, Object[] inputs) {}
-
-    private record UnreadableFunction(Throwable failure) {}
-
-    private record UnreadableInput(Throwable failure) {}
 
     private enum Shutdown { INSTANCE }
 }

@@ -1,0 +1,215 @@
+package dev.procpool.internal.process;
+
+import dev.procpool.ProcessPoolException;
+import dev.procpool.internal.engine.Chunk;
+import dev.procpool.internal.engine.FunctionCache;
+import dev.procpool.internal.engine.Job;
+import dev.procpool.internal.engine.Scheduler;
+import dev.procpool.internal.worker.ConfigMessage;
+import dev.procpool.internal.worker.FunctionMessage;
+import dev.procpool.internal.worker.KryoSetup;
+import dev.procpool.internal.worker.ReleaseMessage;
+import dev.procpool.internal.worker.ShutdownMessage;
+import dev.procpool.internal.worker.TasksMessage;
+import com.esotericsoftware.kryo.kryo5.Kryo;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the parent writes to one worker: its configuration, then chunks pulled from the
+ * scheduler whenever the worker has room (each preceded by its function the first time), function
+ * releases, and finally SHUTDOWN. Whoever holds the send lock writes; most chunks go out on the
+ * thread that made the work or the room ({@link #fill}), the rest from a background loop
+ * ({@link #sendLoop}) that waits for both.
+ */
+final class ChunkSender {
+    private static final Logger log = LoggerFactory.getLogger(ChunkSender.class);
+
+    private final WorkerProcess worker;
+    private final WorkerJvm jvm;
+    private final Scheduler scheduler;
+
+    // Guarded by lock.
+    private final ReentrantLock lock = new ReentrantLock();
+    private long nextSequence;
+    private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
+    /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
+    private Kryo kryo;
+    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder();
+
+    ChunkSender(WorkerProcess worker, WorkerJvm jvm, Scheduler scheduler) {
+        this.worker = worker;
+        this.jvm = jvm;
+        this.scheduler = scheduler;
+    }
+
+    /** The first frame, written as soon as the pipes open: the worker boots while it waits for it. */
+    void sendConfig(Object initializer) {
+        try {
+            OutputStream stdin = jvm.stdin();
+            ConfigMessage.write(stdin, initializer, ChunkSender.class.getClassLoader());
+            stdin.flush();
+        } catch (IOException e) {
+            log.debug("worker-{}: could not send its configuration: {}", worker.id, e.toString());
+        }
+    }
+
+    /** The background sender: waits until the worker has room and the scheduler has work, then fills. */
+    void sendLoop() {
+        try {
+            while (true) {
+                switch (worker.awaitSendable()) {
+                    case STOP -> {
+                        return;
+                    }
+                    case SHUTDOWN -> fill(true, ChunkPacing.MAX_CHUNKS_IN_FLIGHT);
+                    case ROOM -> {
+                        if (scheduler.awaitWork(100, TimeUnit.MILLISECONDS)) {
+                            fill(true, ChunkPacing.MAX_CHUNKS_IN_FLIGHT);
+                        }
+                    }
+                }
+            }
+        } catch (InterruptedException e) {
+            // the worker died or the pool is stopping
+        }
+    }
+
+    /**
+     * Sends chunks while the worker has room (leaving it at most {@code upTo} in flight) and the
+     * scheduler has work, on the calling thread; sends SHUTDOWN instead once the worker is drained
+     * and due to stop. Never waits for work. With {@code block} false it gives up at once when another
+     * thread is sending to this worker (that thread fills it, or the background sender will).
+     */
+    void fill(boolean block, int upTo) {
+        if (block) {
+            lock.lock();
+        } else if (!lock.tryLock()) {
+            return;
+        }
+        try {
+            while (true) {
+                long budget = worker.sendBudget(upTo);
+                if (budget == WorkerProcess.NO_ROOM) {
+                    return;
+                }
+                if (budget == WorkerProcess.SEND_SHUTDOWN) {
+                    OutputStream stdin = jvm.stdin();
+                    ShutdownMessage.write(stdin);
+                    stdin.close(); // flushes; nothing follows
+                    return;
+                }
+                Chunk chunk = scheduler.pollNow();
+                if (chunk == null) {
+                    return;
+                }
+                if (chunk.size() > budget) {
+                    scheduler.requeue(chunk.tail((int) budget));
+                    chunk = chunk.head((int) budget);
+                }
+                send(chunk);
+            }
+        } catch (IOException e) {
+            log.debug("worker-{}: sending failed ({}); the reader settles its tasks", worker.id, e.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Encodes and writes one chunk (and its function, the first time). */
+    private void send(Chunk chunk) throws IOException {
+        Job job = chunk.job();
+        if (job.isFinished()) {
+            return;
+        }
+        if (kryo == null) {
+            kryo = KryoSetup.newKryo(ChunkSender.class.getClassLoader());
+        }
+        FunctionCache.SentFunction function;
+        try {
+            function = job.functions.get(job, kryo);
+        } catch (ProcessPoolException e) {
+            job.failAll(e);
+            return;
+        }
+        chunk = encodeInputs(chunk);
+        if (chunk == null) {
+            return;
+        }
+        long firstSequence = nextSequence;
+        if (!worker.chunkSent(chunk, firstSequence)) {
+            scheduler.requeue(chunk);
+            return;
+        }
+        nextSequence += chunk.size();
+        OutputStream stdin = jvm.stdin();
+        if (!functionsSent.containsKey(function.id)) {
+            releaseFunctions(stdin);
+            FunctionMessage.write(stdin, function.id, function.bytes);
+            functionsSent.put(function.id, function);
+        }
+        tasks.write(stdin, function.id, firstSequence);
+        stdin.flush();
+    }
+
+    /**
+     * Encodes each input; one that cannot be serialized fails alone and is left out of the chunk.
+     * Returns the chunk as encoded, or null when no input of it could be.
+     */
+    private Chunk encodeInputs(Chunk chunk) {
+        Job job = chunk.job();
+        if (kryo.getClassLoader() != job.classLoader) {
+            kryo.setClassLoader(job.classLoader);
+        }
+        tasks.reset();
+        List<Integer> failed = null;
+        for (int i = 0; i < chunk.size(); i++) {
+            try {
+                tasks.add(kryo, chunk.inputs()[i]);
+            } catch (RuntimeException | StackOverflowError e) {
+                long index = chunk.indices()[i];
+                job.failed(index, new ProcessPoolException(
+                        "input " + index + " cannot be sent to a worker JVM: " + Job.describe(e), e, index));
+                if (failed == null) {
+                    failed = new ArrayList<>();
+                }
+                failed.add(i);
+            }
+        }
+        if (failed == null) {
+            return chunk;
+        }
+        int n = chunk.size() - failed.size();
+        if (n == 0) {
+            return null;
+        }
+        long[] indices = new long[n];
+        Object[] inputs = new Object[n];
+        for (int i = 0, j = 0; i < chunk.size(); i++) {
+            if (!failed.contains(i)) {
+                indices[j] = chunk.indices()[i];
+                inputs[j++] = chunk.inputs()[i];
+            }
+        }
+        return new Chunk(job, indices, inputs);
+    }
+
+    /** Tells the worker to forget functions no call will use again. */
+    private void releaseFunctions(OutputStream stdin) throws IOException {
+        for (var it = functionsSent.values().iterator(); it.hasNext(); ) {
+            FunctionCache.SentFunction function = it.next();
+            if (function.releasable()) {
+                it.remove();
+                ReleaseMessage.write(stdin, function.id);
+            }
+        }
+    }
+}

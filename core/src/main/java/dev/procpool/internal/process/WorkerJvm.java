@@ -1,0 +1,276 @@
+package dev.procpool.internal.process;
+
+import dev.procpool.internal.worker.RunningTaskSlot;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.apache.commons.exec.DefaultExecutor;
+import org.apache.commons.exec.ExecuteException;
+import org.apache.commons.exec.ExecuteResultHandler;
+import org.apache.commons.exec.ExecuteStreamHandler;
+import org.apache.commons.exec.ProcessDestroyer;
+import org.apache.commons.exec.StreamPumper;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A worker's operating-system process: launched through commons-exec, its two frame pipes, its
+ * stderr drained into the log (a full stderr pipe would block the worker, and the pool with it), its
+ * exit code, and the slot file through which it shows the running task. Knows nothing of tasks.
+ */
+final class WorkerJvm {
+    private static final Logger log = LoggerFactory.getLogger(WorkerJvm.class);
+    /** How long the end of a worker may take to show, at each step of waiting for it. */
+    static final long EXIT_WAIT_MILLIS = 3_000;
+
+    /** What the worker hears from its process, on commons-exec's threads. */
+    interface Events {
+        /** The process exists; its pipes may not be open yet. */
+        void processStarted();
+
+        /** The pipes are open: the first frame may go out and the reader may start. */
+        void pipesOpen();
+
+        /** commons-exec closes the pipes when this returns: return once stdout is read to its end. */
+        void pipesClosing();
+
+        void launchFailed(Exception e);
+    }
+
+    private final int id;
+    private final WorkerSettings settings;
+    private final List<String> extraOptions;
+    private final Path slotFile;
+    private final RunningTaskSlot slot;
+    private final StderrTail stderr;
+    private final CompletableFuture<Process> process = new CompletableFuture<>();
+    private final long startedNanos = System.nanoTime();
+    private volatile OutputStream stdin;
+    private volatile InputStream stdout;
+    private volatile InputStream stderrStream;
+    private volatile Thread stderrPump;
+
+    WorkerJvm(int id, WorkerSettings settings, List<String> extraOptions, Path slotDirectory) throws IOException {
+        this.id = id;
+        this.settings = settings;
+        this.extraOptions = extraOptions;
+        this.slotFile = Files.createTempFile(slotDirectory, "procpool-" + ProcessHandle.current().pid() + "-", ".slot");
+        this.slot = RunningTaskSlot.create(slotFile);
+        this.stderr = new StderrTail("worker-" + id);
+    }
+
+    /** Starts the JVM and returns at once; everything after arrives through {@code events}. */
+    void launch(Events events) {
+        DefaultExecutor executor = DefaultExecutor.builder()
+                .setThreadFactory(r -> daemon(r, "procpool-worker-" + id + "-exec"))
+                .setWorkingDirectory(settings.workingDirectory() == null ? null : settings.workingDirectory().toFile())
+                .get();
+        executor.setExitValues(null);
+        executor.setStreamHandler(new Streams(events));
+        executor.setProcessDestroyer(new Destroyer(events));
+        try {
+            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(),
+                    new ResultHandler(events));
+        } catch (IOException e) {
+            events.launchFailed(e);
+        }
+    }
+
+    private Map<String, String> environment() {
+        if (settings.environment().isEmpty()) {
+            return null;
+        }
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.putAll(settings.environment());
+        return env;
+    }
+
+    OutputStream stdin() {
+        return stdin;
+    }
+
+    InputStream stdout() {
+        return stdout;
+    }
+
+    RunningTaskSlot slot() {
+        return slot;
+    }
+
+    List<String> lastStderrLines() {
+        return stderr.lastLines();
+    }
+
+    /** The process id, or -1 before the process exists. */
+    long pid() {
+        Process p = process.getNow(null);
+        return p == null ? -1 : p.pid();
+    }
+
+    long startedNanos() {
+        return startedNanos;
+    }
+
+    long uptimeNanos() {
+        return System.nanoTime() - startedNanos;
+    }
+
+    /**
+     * Sends SIGKILL. Only the signal: {@code Process.destroyForcibly()} would also close our ends of the
+     * pipes and lose what the worker last wrote to stderr.
+     */
+    void kill() {
+        Process p = process.getNow(null);
+        if (p != null) {
+            p.toHandle().destroyForcibly();
+        }
+    }
+
+    /** The process once launched, or null if it was not launched by the deadline. */
+    Process awaitLaunch(long deadlineNanos) throws InterruptedException {
+        try {
+            return process.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return null;
+        }
+    }
+
+    /**
+     * The exit code, once the channel has ended: -1 when unknown. A JVM that lingers after its channel
+     * closed (it closed fd 1, say) cannot serve anyway and is killed.
+     */
+    int awaitExitCode() {
+        try {
+            Process p = process.get(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            if (!p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
+                p.toHandle().destroyForcibly();
+                p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
+            }
+            return p.isAlive() ? -1 : p.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        } catch (ExecutionException | TimeoutException e) {
+            return -1;
+        }
+    }
+
+    /** Waits (a bounded while) for stderr to be read to its end: a crash report wants its last lines. */
+    void awaitStderrDrained() {
+        Thread pump = stderrPump;
+        if (pump != null) {
+            try {
+                pump.join(1_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Both sides have the slot mapped once the worker is ready: deleting it early leaves nothing behind if the parent dies. */
+    void deleteSlotFile() {
+        try {
+            Files.deleteIfExists(slotFile);
+        } catch (IOException e) {
+            log.debug("could not delete {}: {}", slotFile, e.toString());
+        }
+    }
+
+    static Thread daemon(Runnable task, String name) {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /** Takes the worker's three pipes: stdin and stdout carry frames, stderr goes through a pumper. */
+    private final class Streams implements ExecuteStreamHandler {
+        private final Events events;
+
+        Streams(Events events) {
+            this.events = events;
+        }
+
+        @Override
+        public void setProcessInputStream(OutputStream os) {
+            stdin = new BufferedOutputStream(os, 64 * 1024);
+        }
+
+        @Override
+        public void setProcessOutputStream(InputStream is) {
+            stdout = new BufferedInputStream(is, 64 * 1024);
+        }
+
+        @Override
+        public void setProcessErrorStream(InputStream is) {
+            stderrStream = is;
+        }
+
+        @Override
+        public void start() {
+            Thread pump = daemon(new StreamPumper(stderrStream, stderr, true), "procpool-worker-" + id + "-stderr");
+            stderrPump = pump;
+            pump.start();
+            events.pipesOpen();
+        }
+
+        @Override
+        public void stop() {
+            events.pipesClosing();
+        }
+    }
+
+    /** commons-exec hands the launched {@link Process} to its destroyer: that is where we take it. */
+    private final class Destroyer implements ProcessDestroyer {
+        private final Events events;
+
+        Destroyer(Events events) {
+            this.events = events;
+        }
+
+        @Override
+        public boolean add(Process p) {
+            process.complete(p);
+            events.processStarted();
+            return true;
+        }
+
+        @Override
+        public boolean remove(Process p) {
+            return true;
+        }
+
+        @Override
+        public int size() {
+            return process.isDone() ? 1 : 0;
+        }
+    }
+
+    private final class ResultHandler implements ExecuteResultHandler {
+        private final Events events;
+
+        ResultHandler(Events events) {
+            this.events = events;
+        }
+
+        @Override
+        public void onProcessComplete(int exitValue) {}
+
+        @Override
+        public void onProcessFailed(ExecuteException e) {
+            if (!process.isDone()) {
+                events.launchFailed(e.getCause() instanceof Exception cause ? cause : e);
+            }
+        }
+    }
+}
