@@ -44,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p><b>Asynchronous calls</b> ({@code Pool.apply_async}, {@code map_async}) return
- * {@link CompletableFuture}s; {@code cancel(true)} stops a running task by killing its worker:
+ * {@link java.util.concurrent.CompletableFuture}s; {@code cancel(true)} stops a running task by killing its worker:
  * <pre>{@code
  * CompletableFuture<Report> report = pool.submit(() -> buildReport(day));
  * CompletableFuture<List<Long>> all = pool.mapAsync(x -> x * x, inputs);
@@ -84,7 +84,7 @@ public final class ProcessPool extends EnginePool {
     private final int workers;
 
     private ProcessPool(Builder builder, WorkerSettings settings) {
-        super(builder.progress, context -> startEngine(builder.mode, settings, context));
+        super(builder.progress(), context -> startEngine(builder.mode, settings, context));
         this.workers = settings.workers();
     }
 
@@ -146,23 +146,17 @@ public final class ProcessPool extends EnginePool {
     // ---------------------------------------------------------------------------------- builder
 
     /**
-     * Configures a {@link ProcessPool}. Every option has a default; {@link #build()} starts the
-     * workers (without waiting for them, except in {@link PoolMode#AUTO}). Not thread-safe.
+     * Configures a {@link ProcessPool}. Every option has a default; {@link #build()} starts the workers
+     * (without waiting for them, except in {@link PoolMode#AUTO}). The options every pool has are in
+     * {@link PoolBuilder}. Not thread-safe.
      */
-    public static final class Builder {
+    public static final class Builder extends PoolBuilder<ProcessPool, Builder> {
         private int workers = Runtime.getRuntime().availableProcessors();
-        private final List<String> jvmOptions = new ArrayList<>();
-        private final Map<String, String> environment = new java.util.LinkedHashMap<>();
         private Path workingDirectory;
         private Path javaExecutable;
         private List<Path> classPath;
-        private SerializableRunnable initializer;
-        private int maxTasksPerWorker;
-        private Duration taskTimeout;
         private Duration startTimeout = Duration.ofSeconds(60);
-        private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
-        private ProgressListener progress;
 
         private Builder() {}
 
@@ -174,37 +168,7 @@ public final class ProcessPool extends EnginePool {
          * @throws IllegalArgumentException {@code workers} is less than 1
          */
         public Builder workers(int workers) {
-            if (workers < 1) {
-                throw new IllegalArgumentException("workers must be >= 1, got " + workers);
-            }
-            this.workers = workers;
-            return this;
-        }
-
-        /**
-         * JVM options for every worker, e.g. {@code "-Xmx512m"}, added to those given before. JVM
-         * logging options that would write to stdout ({@code -Xlog:gc}, {@code -verbose:gc}) are
-         * pointed at stderr, since stdout carries the worker's channel. Default: none.
-         *
-         * @param options the options, one per argument
-         * @return this builder
-         */
-        public Builder jvmOptions(String... options) {
-            for (String option : options) {
-                jvmOptions.add(Objects.requireNonNull(option, "option"));
-            }
-            return this;
-        }
-
-        /**
-         * Sets one environment variable for every worker, on top of this JVM's environment.
-         *
-         * @param name  the variable's name
-         * @param value its value
-         * @return this builder
-         */
-        public Builder environment(String name, String value) {
-            environment.put(Objects.requireNonNull(name, "name"), Objects.requireNonNull(value, "value"));
+            this.workers = atLeast("workers", workers, 1);
             return this;
         }
 
@@ -232,61 +196,14 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
-         * The class path of every worker (jars and class folders). Default: this JVM's own
-         * {@code java.class.path}. procpool's worker launcher is always added in front.
+         * The class path of every worker (jars and class folders). Default: this JVM's own class path
+         * and module path. procpool's own code is always added in front.
          *
          * @param entries the class path entries, in order
          * @return this builder
          */
         public Builder classPath(List<Path> entries) {
             this.classPath = List.copyOf(entries);
-            return this;
-        }
-
-        /**
-         * Runs once in every worker before its first task, replacement workers included
-         * ({@code Pool(initializer=...)}). If it throws, the pool fails with its cause instead of
-         * restarting workers; one that does not finish within {@link #startTimeout} fails the pool
-         * the same way. Default: none.
-         *
-         * @param initializer what to run
-         * @return this builder
-         */
-        public Builder initializer(SerializableRunnable initializer) {
-            this.initializer = Objects.requireNonNull(initializer, "initializer");
-            return this;
-        }
-
-        /**
-         * Replaces a worker after it ran this many tasks ({@code maxtasksperchild}), so that leaks die
-         * with it; no task is lost or run twice. Default: 0, never.
-         *
-         * @param tasks tasks per worker, or 0 for no limit
-         * @return this builder
-         * @throws IllegalArgumentException {@code tasks} is negative
-         */
-        public Builder maxTasksPerWorker(int tasks) {
-            if (tasks < 0) {
-                throw new IllegalArgumentException("maxTasksPerWorker must be >= 0, got " + tasks);
-            }
-            this.maxTasksPerWorker = tasks;
-            return this;
-        }
-
-        /**
-         * Hard limit for one task: a task still running after it fails with
-         * {@link TaskTimeoutException}; in process mode its worker JVM is killed and replaced, in
-         * thread mode its thread is interrupted and abandoned. Default: none.
-         *
-         * @param timeout positive
-         * @return this builder
-         * @throws IllegalArgumentException {@code timeout} is zero or negative
-         */
-        public Builder taskTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("taskTimeout must be positive, got " + timeout);
-            }
-            this.taskTimeout = timeout;
             return this;
         }
 
@@ -300,40 +217,7 @@ public final class ProcessPool extends EnginePool {
          * @throws IllegalArgumentException {@code timeout} is zero or negative
          */
         public Builder startTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("startTimeout must be positive, got " + timeout);
-            }
-            this.startTimeout = timeout;
-            return this;
-        }
-
-        /**
-         * How many times a task whose worker crashed is run again, on a fresh worker, before it fails
-         * with {@link WorkerCrashedException}. Task exceptions and timeouts are never retried.
-         * Default: 0.
-         *
-         * @param retries 0 or more
-         * @return this builder
-         * @throws IllegalArgumentException {@code retries} is negative
-         */
-        public Builder retries(int retries) {
-            if (retries < 0) {
-                throw new IllegalArgumentException("retries must be >= 0, got " + retries);
-            }
-            this.retries = retries;
-            return this;
-        }
-
-        /**
-         * Reports the progress of every call with more than one input to {@code listener}, a few
-         * times per second and once at its end; {@link ProgressListener#console()} draws a live line
-         * on stderr. Default: none.
-         *
-         * @param listener receives the reports
-         * @return this builder
-         */
-        public Builder progress(ProgressListener listener) {
-            this.progress = Objects.requireNonNull(listener, "listener");
+            this.startTimeout = positive("startTimeout", timeout);
             return this;
         }
 
@@ -353,14 +237,15 @@ public final class ProcessPool extends EnginePool {
          *
          * @return the new pool
          */
+        @Override
         public ProcessPool build() {
             return new ProcessPool(this, settings());
         }
 
-        WorkerSettings settings() {
+        private WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer,
-                    maxTasksPerWorker, taskTimeout, startTimeout, retries);
+                    classPath, jvmOptions(), environment(), workingDirectory, initializer(), maxTasksPerWorker(),
+                    taskTimeout(), startTimeout, retries());
         }
     }
 }

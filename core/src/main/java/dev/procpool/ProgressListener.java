@@ -1,7 +1,8 @@
 package dev.procpool;
 
+import dev.procpool.internal.engine.ConsoleLine;
+import dev.procpool.internal.engine.Durations;
 import java.io.PrintStream;
-import java.time.Duration;
 import java.util.Locale;
 
 /**
@@ -20,8 +21,10 @@ public interface ProgressListener {
     void onProgress(Progress progress);
 
     /**
-     * A live progress line on the terminal's stderr, rewritten in place: done/total, percent, failures,
-     * rate and ETA; it ends with a newline when the call finishes. Nothing goes to stdout.
+     * A live progress line on the terminal's stderr, rewritten in place when what it says changes:
+     * done/total, percent, failures, rate and ETA; it ends with a newline when the call finishes. Lines
+     * that workers print are written above it (the line is cleared, then drawn again). Nothing goes to
+     * stdout.
      *
      * @return a listener that draws on {@code System.err}
      */
@@ -37,12 +40,12 @@ public interface ProgressListener {
      */
     static ProgressListener console(PrintStream out) {
         return progress -> {
-            StringBuilder line = new StringBuilder("\r");
+            StringBuilder line = new StringBuilder();
             line.append(progress.done());
             if (progress.total() >= 0) {
                 line.append('/').append(progress.total());
                 if (progress.total() > 0) {
-                    line.append(String.format(Locale.ROOT, " (%3d%%)", progress.done() * 100 / progress.total()));
+                    line.append(String.format(Locale.ROOT, " (%d%%)", progress.done() * 100 / progress.total()));
                 }
             }
             if (progress.failed() > 0) {
@@ -50,22 +53,13 @@ public interface ProgressListener {
             }
             line.append(String.format(Locale.ROOT, ", %.0f/s", progress.ratePerSecond()));
             progress.eta().filter(eta -> !progress.finished())
-                    .ifPresent(eta -> line.append(", ETA ").append(format(eta)));
+                    .ifPresent(eta -> line.append(", ETA ").append(Durations.human(eta)));
             if (progress.finished()) {
-                line.append(", done in ").append(format(progress.elapsed())).append('\n');
+                line.append(", done in ").append(Durations.human(progress.elapsed()));
+                ConsoleLine.finish(out, line.toString());
             } else {
-                line.append("   ");
+                ConsoleLine.draw(out, line.toString());
             }
-            out.print(line);
-            out.flush();
         };
-    }
-
-    private static String format(Duration duration) {
-        long seconds = duration.toSeconds();
-        if (seconds < 60) {
-            return String.format(Locale.ROOT, "%.1fs", duration.toMillis() / 1000.0);
-        }
-        return String.format(Locale.ROOT, "%dm%02ds", seconds / 60, seconds % 60);
     }
 }

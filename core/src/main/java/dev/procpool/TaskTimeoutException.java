@@ -1,5 +1,6 @@
 package dev.procpool;
 
+import dev.procpool.internal.engine.Durations;
 import java.time.Duration;
 
 /**
@@ -19,7 +20,8 @@ public class TaskTimeoutException extends ProcessPoolException {
      * @param timeout    the limit
      */
     public TaskTimeoutException(long inputIndex, Duration timeout) {
-        super("task for input " + inputIndex + " ran longer than the task timeout of " + timeout, null, inputIndex);
+        super("task for input " + inputIndex + " ran longer than the task timeout of "
+                + Durations.human(timeout), null, inputIndex);
         this.timeout = timeout;
     }
 

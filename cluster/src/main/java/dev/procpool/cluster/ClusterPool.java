@@ -1,5 +1,6 @@
 package dev.procpool.cluster;
 
+import dev.procpool.PoolBuilder;
 import dev.procpool.PoolStats;
 import dev.procpool.ProcessPoolException;
 import dev.procpool.SerializableRunnable;
@@ -48,11 +49,15 @@ import java.util.Objects;
  * pending calls fail with a {@link ProcessPoolException} saying so.
  */
 public final class ClusterPool extends EnginePool {
-    private ClusterPool(ClusterSettings settings) {
-        super(null, context -> new ClusterEngine(settings, context));
+    private ClusterPool(Builder builder) {
+        super(builder.progressListener(), context -> new ClusterEngine(builder.settings(), context));
     }
 
-    /** A builder: at least {@link Builder#members} is needed. */
+    /**
+     * A builder: at least {@link Builder#members} is needed.
+     *
+     * @return a new builder
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -61,17 +66,29 @@ public final class ClusterPool extends EnginePool {
         return (ClusterEngine) engine();
     }
 
-    /** Worker JVMs across the members in use now. */
+    /**
+     * Worker JVMs across the members in use now.
+     *
+     * @return their number
+     */
     public int workers() {
         return cluster().workers().size();
     }
 
-    /** Names (host:port) of the members in use now. */
+    /**
+     * The members in use now.
+     *
+     * @return their names ({@code host:port})
+     */
     public List<String> members() {
         return cluster().members();
     }
 
-    /** How many inputs each member has run for this pool (results taken), by member name. */
+    /**
+     * How many inputs each member has run for this pool (results taken).
+     *
+     * @return counts by member name
+     */
     public Map<String, Long> inputsPerMember() {
         return cluster().inputsPerMember();
     }
@@ -87,24 +104,26 @@ public final class ClusterPool extends EnginePool {
 
     // ---------------------------------------------------------------------------------- builder
 
-    /** Configures a {@link ClusterPool}; the worker options apply to each member's local pool. */
-    public static final class Builder {
+    /**
+     * Configures a {@link ClusterPool}: at least {@link #members} is needed. The worker options of
+     * {@link PoolBuilder} apply to each member's local pool of worker JVMs. Not thread-safe.
+     */
+    public static final class Builder extends PoolBuilder<ClusterPool, Builder> {
         private final List<String> members = new ArrayList<>();
         private String clusterName = "procpool";
         private Duration heartbeatTimeout = Duration.ofSeconds(5);
         private Duration connectTimeout = Duration.ofSeconds(30);
         private int workersPerMember;
-        private final List<String> jvmOptions = new ArrayList<>();
-        private final Map<String, String> environment = new LinkedHashMap<>();
-        private SerializableRunnable initializer;
-        private int maxTasksPerWorker;
-        private Duration taskTimeout;
-        private int retries;
         private Path scratch;
 
         private Builder() {}
 
-        /** Addresses (host:port) of members to connect to; the client then learns the whole cluster. */
+        /**
+         * Addresses of members to connect to; the client then learns the whole cluster.
+         *
+         * @param addresses {@code host:port} of one or more members
+         * @return this builder
+         */
         public Builder members(String... addresses) {
             for (String address : addresses) {
                 members.add(Objects.requireNonNull(address, "address"));
@@ -112,7 +131,12 @@ public final class ClusterPool extends EnginePool {
             return this;
         }
 
-        /** Hazelcast cluster name of the members. Default {@code procpool}. */
+        /**
+         * Hazelcast cluster name of the members. Default {@code procpool}.
+         *
+         * @param name the cluster name the members were started with
+         * @return this builder
+         */
         public Builder clusterName(String name) {
             this.clusterName = Objects.requireNonNull(name, "name");
             return this;
@@ -121,91 +145,76 @@ public final class ClusterPool extends EnginePool {
         /**
          * A member that does not answer a heartbeat for this long is given up and its chunks run
          * elsewhere. Default 5 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
          */
         public Builder heartbeatTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("heartbeatTimeout must be positive");
-            }
-            this.heartbeatTimeout = timeout;
+            this.heartbeatTimeout = positive("heartbeatTimeout", timeout);
             return this;
         }
 
-        /** How long {@link #build()} waits for the cluster and a first ready member. Default 30 s. */
+        /**
+         * How long {@link #build()} waits for the cluster and a first ready member. Default 30 s.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
+         */
         public Builder connectTimeout(Duration timeout) {
-            this.connectTimeout = Objects.requireNonNull(timeout);
+            this.connectTimeout = positive("connectTimeout", timeout);
             return this;
         }
 
-        /** Worker JVMs each member runs for this pool. Default: the member's own setting (its processors). */
+        /**
+         * Worker JVMs each member runs for this pool. Default: the member's own setting (its processors).
+         *
+         * @param workers at least 1
+         * @return this builder
+         * @throws IllegalArgumentException {@code workers} is less than 1
+         */
         public Builder workersPerMember(int workers) {
-            if (workers < 1) {
-                throw new IllegalArgumentException("workersPerMember must be >= 1, got " + workers);
-            }
-            this.workersPerMember = workers;
+            this.workersPerMember = atLeast("workersPerMember", workers, 1);
             return this;
         }
 
-        public Builder jvmOptions(String... options) {
-            for (String option : options) {
-                jvmOptions.add(Objects.requireNonNull(option, "option"));
-            }
-            return this;
-        }
-
-        public Builder environment(String name, String value) {
-            environment.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
-            return this;
-        }
-
-        public Builder initializer(SerializableRunnable initializer) {
-            this.initializer = Objects.requireNonNull(initializer);
-            return this;
-        }
-
-        public Builder maxTasksPerWorker(int tasks) {
-            if (tasks < 0) {
-                throw new IllegalArgumentException("maxTasksPerWorker must be >= 0");
-            }
-            this.maxTasksPerWorker = tasks;
-            return this;
-        }
-
-        public Builder taskTimeout(Duration timeout) {
-            if (timeout.isNegative() || timeout.isZero()) {
-                throw new IllegalArgumentException("taskTimeout must be positive");
-            }
-            this.taskTimeout = timeout;
-            return this;
-        }
-
-        public Builder retries(int retries) {
-            if (retries < 0) {
-                throw new IllegalArgumentException("retries must be >= 0");
-            }
-            this.retries = retries;
-            return this;
-        }
-
-        /** Where class directories are packed into jars before shipping. Default: a temp directory. */
+        /**
+         * Where class directories are packed into jars before shipping. Default: a temp directory.
+         *
+         * @param directory a writable directory
+         * @return this builder
+         */
         public Builder scratchDirectory(Path directory) {
-            this.scratch = Objects.requireNonNull(directory);
+            this.scratch = Objects.requireNonNull(directory, "directory");
             return this;
+        }
+
+        private dev.procpool.ProgressListener progressListener() {
+            return progress();
         }
 
         private ClusterSettings settings() {
             Path scratchDirectory = scratch != null ? scratch
                     : Path.of(System.getProperty("java.io.tmpdir"), "procpool-cluster-client");
             return new ClusterSettings(List.copyOf(members), clusterName, heartbeatTimeout, connectTimeout,
-                    workersPerMember, List.copyOf(jvmOptions), Map.copyOf(environment), initializer, maxTasksPerWorker,
-                    taskTimeout, retries, scratchDirectory);
+                    workersPerMember, jvmOptions(), environment(), initializer(), maxTasksPerWorker(), taskTimeout(),
+                    retries(), scratchDirectory);
         }
 
-        /** Connects as a Hazelcast client, ships the class path, and returns once a member is ready. */
+        /**
+         * Connects as a Hazelcast client, ships the class path, and returns once a member is ready.
+         *
+         * @return the new pool
+         * @throws IllegalStateException no member address was given
+         * @throws dev.procpool.ProcessPoolException no member became ready within the connect timeout
+         */
+        @Override
         public ClusterPool build() {
             if (members.isEmpty()) {
                 throw new IllegalStateException("no member addresses: call members(\"host:port\", ...)");
             }
-            return new ClusterPool(settings());
+            return new ClusterPool(this);
         }
     }
 }

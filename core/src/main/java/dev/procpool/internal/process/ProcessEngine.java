@@ -3,6 +3,7 @@ package dev.procpool.internal.process;
 import dev.procpool.PoolMode;
 import dev.procpool.PoolStats;
 import dev.procpool.ProcessPoolException;
+import dev.procpool.internal.engine.Durations;
 import dev.procpool.internal.engine.Engine;
 import dev.procpool.internal.engine.EnginePool;
 import dev.procpool.internal.engine.Job;
@@ -223,7 +224,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             for (WorkerProcess worker : workers) {
                 if (worker.isStartingLongerThan(now, startLimit)) {
                     giveUp(new ProcessPoolException("worker-" + worker.id + " did not become ready within "
-                            + startLimit + " (a hanging initializer?); see Builder.startTimeout"));
+                            + Durations.human(startLimit) + " (a hanging initializer?); see Builder.startTimeout"));
                     return;
                 }
                 worker.checkTimeout(now);

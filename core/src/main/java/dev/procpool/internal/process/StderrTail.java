@@ -1,5 +1,6 @@
 package dev.procpool.internal.process;
 
+import dev.procpool.internal.engine.ConsoleLine;
 import java.util.ArrayDeque;
 import java.util.List;
 import org.apache.commons.exec.LogOutputStream;
@@ -23,7 +24,7 @@ public final class StderrTail extends LogOutputStream {
 
     @Override
     protected void processLine(String line, int level) {
-        log.info("[{}] {}", tag, line);
+        ConsoleLine.above(() -> log.info("[{}] {}", tag, line));
         synchronized (last) {
             if (last.size() == KEPT_LINES) {
                 last.removeFirst();

@@ -5,6 +5,7 @@ import dev.procpool.PoolStats;
 import dev.procpool.ProcessPoolException;
 import dev.procpool.TaskTimeoutException;
 import dev.procpool.internal.engine.Chunk;
+import dev.procpool.internal.engine.Durations;
 import dev.procpool.internal.engine.Engine;
 import dev.procpool.internal.engine.EnginePool;
 import dev.procpool.internal.engine.Job;
@@ -179,7 +180,7 @@ public final class ThreadEngine implements Engine {
                 at = position;
             }
             long index = late.indices()[at];
-            log.warn("procpool: task for input {} ran past the {} time limit; abandoning {}", index, taskTimeout,
+            log.warn("procpool: task for input {} ran past the {} time limit; abandoning {}", index, Durations.human(taskTimeout),
                     thread.getName());
             thread.interrupt();
             late.job().failed(index, new TaskTimeoutException(index, taskTimeout));
