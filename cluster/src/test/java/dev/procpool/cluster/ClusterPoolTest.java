@@ -8,7 +8,10 @@ import dev.procpool.ResultIterator;
 import dev.procpool.TaskFailedException;
 import dev.procpool.TaskTimeoutException;
 import dev.procpool.WorkerCrashedException;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -323,6 +326,58 @@ class ClusterPoolTest {
         assertThat(pool.isTerminated()).isTrue();
         assertThatThrownBy(() -> executor.submit((SerializableCallable<Integer>) () -> 1))
                 .isInstanceOf(RejectedExecutionException.class);
+    }
+
+    /**
+     * terminate() with chunks running on every member: they end with the pool. No member is "given up" with
+     * its chunks "run again elsewhere" (the client shutting down is not a member fault), and no member is
+     * prepared again for a pool that is ending.
+     */
+    @Test
+    @Order(7)
+    void terminateWithChunksOnTheMembersGivesNoMemberUp() throws Exception {
+        pool = builder().build();
+        awaitTrue(() -> pool.members().size() == 3, "not every member became ready");
+        Path started = directory.resolve("terminate-started");
+        String file = started.toString();
+        CompletableFuture<List<String>> running = pool.mapAsync((Integer x) -> {
+            try {
+                return recordPidAndSleep(file + x);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }, IntStream.range(0, 6).boxed().toList(), 1);
+        awaitTrue(() -> IntStream.range(0, 6).filter(x -> Files.exists(Path.of(file + x))).count() >= 3,
+                "tasks did not start on every member");
+
+        PrintStream err = System.err;
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        System.setErr(new PrintStream(new OutputStream() { // slf4j-simple writes to the System.err of the moment
+            @Override
+            public synchronized void write(int b) {
+                err.write(b);
+                captured.write(b);
+            }
+
+            @Override
+            public synchronized void write(byte[] bytes, int offset, int length) {
+                err.write(bytes, offset, length);
+                captured.write(bytes, offset, length);
+            }
+        }, true));
+        try {
+            pool.terminate();
+        } finally {
+            System.setErr(err);
+        }
+
+        assertThatThrownBy(() -> running.get(5, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
+                .cause().isInstanceOf(ProcessPoolException.class);
+        String logged;
+        synchronized (captured) {
+            logged = captured.toString();
+        }
+        assertThat(logged).doesNotContain("giving up member").doesNotContain("preparing it again");
     }
 
     private static String awaitFile(Path file) throws Exception {

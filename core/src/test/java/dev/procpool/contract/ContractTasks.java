@@ -41,9 +41,12 @@ public final class ContractTasks {
         }
     }
 
-    /** Task side: writes this process's pid to {@code file} at once (atomically), then sleeps until stopped. */
+    /**
+     * Task side: writes this process's pid to {@code file} at once (atomically, so tasks parking in parallel on
+     * several workers may share the file), then sleeps until stopped.
+     */
     public static String markAndPark(String file) throws Exception {
-        Path tmp = Path.of(file + ".tmp");
+        Path tmp = Path.of(file + "." + ProcessHandle.current().pid() + "-" + Thread.currentThread().getId() + ".tmp");
         Files.writeString(tmp, Long.toString(ProcessHandle.current().pid()));
         Files.move(tmp, Path.of(file), StandardCopyOption.ATOMIC_MOVE);
         Thread.sleep(TimeUnit.MINUTES.toMillis(2)); // a kill (processes) or an interrupt (threads) ends it

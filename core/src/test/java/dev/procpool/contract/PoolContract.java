@@ -490,9 +490,11 @@ public abstract class PoolContract {
 
         assertThat(thrown).isInstanceOf(ProcessPoolException.class);
         assertThat(flag.get()).as("interrupt flag set after the call").isTrue();
-        // cancelled: the pool serves a new call after at most what was already handed to the worker
+        // cancelled: the pool serves a new call after at most what was already handed to the workers (a
+        // worker holds up to 3 chunks of 1; a cluster pool of 1 worker per member has one worker per member)
         assertThat(pool.submit(() -> "next").get(PROMPT_MILLIS, TimeUnit.MILLISECONDS)).isEqualTo("next");
-        assertThat(countLines(started)).as("tasks of the cancelled call that started").isLessThanOrEqualTo(3);
+        assertThat(countLines(started)).as("tasks of the cancelled call that started")
+                .isLessThanOrEqualTo(3 * parallelism(1));
     }
 
     @Test
@@ -596,7 +598,8 @@ public abstract class PoolContract {
 
         assertThatThrownBy(() -> running.get(1, TimeUnit.SECONDS)).isInstanceOf(CancellationException.class);
         assertThat(pool.submit(() -> "free").get(30, TimeUnit.SECONDS)).isEqualTo("free");
-        assertThat(countLines(started)).as("tasks of the cancelled call that started").isEqualTo(1);
+        // one per worker at most (each parks until stopped), and no other: the rest were dropped
+        assertThat(countLines(started)).as("tasks of the cancelled call that started").isBetween(1, parallelism(1));
     }
 
     // ================================================================================ close and terminate

@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
 
 /**
  * Sends chunks to members and hands their answers to the jobs: inputs and the function go as Kryo
@@ -26,15 +27,18 @@ final class ChunkTransport {
     /** Takes chunks back to run them elsewhere, with the reason. */
     private final BiConsumer<List<Chunk>, String> handBack;
     private final Runnable wake;
+    /** True once the pool is ending: every call is over, so a chunk that cannot be answered is dropped. */
+    private final BooleanSupplier ending;
     private final Map<Job, Function> functions = new ConcurrentHashMap<>();
 
     ChunkTransport(IExecutorService executor, UUID session, MemberRegistry registry,
-            BiConsumer<List<Chunk>, String> handBack, Runnable wake) {
+            BiConsumer<List<Chunk>, String> handBack, Runnable wake, BooleanSupplier ending) {
         this.executor = executor;
         this.session = session;
         this.registry = registry;
         this.handBack = handBack;
         this.wake = wake;
+        this.ending = ending;
     }
 
     /** Sends the chunk to the member whose slot was reserved for it; the reservation is used up either way. */
@@ -127,6 +131,10 @@ final class ChunkTransport {
 
     private void answered(RemoteMember member, long sendId, Tasks.ChunkReply reply) {
         try {
+            if (reply.sessionUnknown() != null && ending.getAsBoolean()) { // the pool ended it
+                registry.untrack(member, sendId);
+                return;
+            }
             if (reply.sessionUnknown() != null) {
                 registry.lostSession(member, reply.sessionUnknown());
                 Chunk chunk = registry.untrack(member, sendId);
@@ -169,7 +177,9 @@ final class ChunkTransport {
 
     /** The send itself failed (the member went away, or the task threw there): the member is given up. */
     private void failed(RemoteMember member, long sendId, Throwable failure) {
-        if (registry.holds(member, sendId)) {
+        if (ending.getAsBoolean()) { // the client shutting down with the pool: not the member's fault
+            registry.untrack(member, sendId);
+        } else if (registry.holds(member, sendId)) {
             String reason = "a chunk failed there: " + failure;
             handBack.accept(registry.giveUp(member, reason), "member " + member.name + " " + reason);
         }

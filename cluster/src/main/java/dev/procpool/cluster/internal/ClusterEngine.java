@@ -62,6 +62,12 @@ public final class ClusterEngine implements Engine {
     private final Object wakeLock = new Object();
     private boolean wakeRequested; // guarded by wakeLock
     private volatile boolean stopped;
+    /**
+     * Set when close or terminate ends the members' sessions: from then on every call's work is done or
+     * failed, so a chunk that fails in transport (the client shutting down) or finds its session gone is
+     * simply dropped; no member is given up, and none is prepared again for a pool that is ending.
+     */
+    private volatile boolean ending;
     private final CompletableFuture<Void> stoppedHere = new CompletableFuture<>();
 
     /** Connects, ships the class path and returns once a member is ready; leaves nothing running if it throws. */
@@ -73,7 +79,7 @@ public final class ClusterEngine implements Engine {
         this.client = HazelcastClient.newHazelcastClient(ClientConfigs.forPool(settings));
         this.control = client.getExecutorService(Tasks.CONTROL_EXECUTOR);
         this.transport = new ChunkTransport(client.getExecutorService(Tasks.CHUNK_EXECUTOR), session, registry,
-                this::handBack, this::dispatch);
+                this::handBack, this::dispatch, () -> ending);
         this.heartbeats = new Heartbeats(registry, control, pinger, settings.heartbeatTimeout(), this::handBack);
         this.dispatcher = new Thread(this::dispatchLoop, "procpool-cluster-dispatch");
         dispatcher.setDaemon(true);
@@ -162,6 +168,9 @@ public final class ClusterEngine implements Engine {
     }
 
     private void housekeeping() {
+        if (ending) {
+            return; // no new session, no heartbeat verdict, nothing queued: the pool's calls are over
+        }
         UUID clientId = client.getLocalEndpoint().getUuid();
         for (RemoteMember member : registry.startPreparing()) {
             preparer.execute(() -> prepare(member, clientId));
@@ -270,12 +279,14 @@ public final class ClusterEngine implements Engine {
 
     @Override
     public void shutdown(long deadlineNanos) {
+        ending = true;
         endSessions(false, deadlineNanos);
         stopHere();
     }
 
     @Override
     public void terminate() {
+        ending = true;
         endSessions(true, System.nanoTime() + TimeUnit.SECONDS.toNanos(2));
         stopHere();
     }
