@@ -93,7 +93,7 @@ class LifecycleTest {
                 .initializer(() -> PoolTestSupport.pause(120_000)).build()) {
             assertThatThrownBy(() -> pool.map((Integer i) -> i, List.of(1)))
                     .isInstanceOf(ProcessPoolException.class)
-                    .hasMessageContaining("did not become ready within PT3S");
+                    .hasMessageContaining("did not become ready within 3 s");
         }
         assertThat(TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started)).isLessThan(20);
     }

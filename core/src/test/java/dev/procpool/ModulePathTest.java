@@ -45,10 +45,17 @@ class ModulePathTest {
                         System.out.println("mode=" + pool.mode());
                         System.out.println("squares=" + pool.map(Main::square, List.of(1, 2, 3)));
                         System.out.println("shifted=" + pool.map((Integer x) -> x + offset, List.of(1, 2, 3)));
+                        try {
+                            pool.map((Point p) -> p, List.of(new Point(1, 2)));
+                        } catch (RuntimeException e) {
+                            System.out.println("closed package: " + e.getMessage().contains("opens app;"));
+                        }
                         System.out.println("pids=" + pool.map((Integer x) -> ProcessHandle.current().pid(), List.of(1))
                                 .get(0).equals(ProcessHandle.current().pid()));
                     }
                 }
+
+                record Point(int x, int y) {}
 
                 static int square(int x) {
                     return x * x;
@@ -63,7 +70,7 @@ class ModulePathTest {
     void processPoolRunsInAModularApplicationWithoutFlags() throws Exception {
         List<String> output = runApp("PROCESSES");
         assertThat(output).containsSubsequence("mode=PROCESSES", "squares=[1, 4, 9]", "shifted=[101, 102, 103]",
-                "pids=false");
+                "closed package: true", "pids=false");
     }
 
     @Test

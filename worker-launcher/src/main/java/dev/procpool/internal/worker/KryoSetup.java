@@ -100,6 +100,24 @@ public final class KryoSetup {
 
     /** JDK classes keep private state that FieldSerializer cannot reach without --add-opens. */
     private static final class ProcpoolKryo extends Kryo {
+        /**
+         * Records and plain classes are taken apart by reflection, which a named module allows only in
+         * the packages it opens; Java serialization needs no such leave.
+         */
+        @Override
+        public Serializer getDefaultSerializer(Class type) {
+            Serializer chosen = super.getDefaultSerializer(type);
+            Module module = type.getModule();
+            if (module.isNamed() && !(chosen instanceof JavaSerializer) && !type.isEnum() && !type.isArray()
+                    && !isJdkClass(type)
+                    && !module.isOpen(type.getPackageName(), Kryo.class.getModule())) {
+                throw new KryoException("cannot serialize " + type.getName() + ": module " + module.getName()
+                        + " does not open package " + type.getPackageName() + ", so its objects cannot be taken"
+                        + " apart and rebuilt; add \"opens " + type.getPackageName() + ";\" to its module-info");
+            }
+            return chosen;
+        }
+
         /** Called only for classes no registered or default serializer claims: FieldSerializer territory. */
         @Override
         protected Serializer newDefaultSerializer(Class type) {
