@@ -160,6 +160,7 @@ public final class ProcessPool extends EnginePool {
         private int maxTasksPerWorker;
         private Duration taskTimeout;
         private Duration startTimeout = Duration.ofSeconds(60);
+        private Duration livenessTimeout = Duration.ofSeconds(30);
         private int retries;
         private PoolMode mode = PoolMode.PROCESSES;
         private ProgressListener progress;
@@ -308,6 +309,28 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
+         * How long a worker JVM may stay silent before it is given up as frozen or stuck. A worker that
+         * has sent nothing for a while is asked for a heartbeat, which it answers even while a task
+         * computes; one that sends no frame and answers no heartbeat for this long is killed and handled
+         * as a crash ("unresponsive"): the task it was running fails with {@link WorkerCrashedException}
+         * (or is retried), the tasks queued on it that it had not started run on other workers, and a
+         * replacement starts. So with {@link #taskTimeout} set no task waits much longer than the task
+         * timeout plus this between being sent and its outcome, and {@code close()} never waits on a
+         * frozen worker longer than this. Default: 30 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
+         */
+        public Builder livenessTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("livenessTimeout must be positive, got " + timeout);
+            }
+            this.livenessTimeout = timeout;
+            return this;
+        }
+
+        /**
          * How many times a task whose worker crashed is run again, on a fresh worker, before it fails
          * with {@link WorkerCrashedException}. Task exceptions and timeouts are never retried.
          * Default: 0.
@@ -360,7 +383,7 @@ public final class ProcessPool extends EnginePool {
         WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
                     classPath, List.copyOf(jvmOptions), Map.copyOf(environment), workingDirectory, initializer,
-                    maxTasksPerWorker, taskTimeout, startTimeout, retries);
+                    maxTasksPerWorker, taskTimeout, startTimeout, retries, livenessTimeout);
         }
     }
 }
