@@ -11,12 +11,14 @@ import static dev.procpool.FaultTestSupport.sleepForever;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.procpool.internal.worker.WorkerMain;
 import dev.procpool.testing.NoProcessLeft;
 import java.io.FileDescriptor;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
@@ -89,6 +91,25 @@ class ProcessTreeContractTest {
         }
     }
 
+    /**
+     * Runs in a worker: starts a process in a session of its own (out of the worker's group, so it
+     * survives the worker) whose stdout is the worker's end of the channel: the channel never ends.
+     */
+    static void spawnChannelHolder(String pidFile) {
+        try {
+            Path channel = Path.of("/proc/self/fd/" + WorkerMain.CHANNEL_OUT_FD);
+            // opened by path: anything but the channel pipe (a jar on the class path) must be left alone
+            if (!Files.readSymbolicLink(channel).toString().startsWith("pipe:")) {
+                throw new IllegalStateException(channel + " is not the channel: " + Files.readSymbolicLink(channel));
+            }
+            Process holder = new ProcessBuilder("setsid", "sleep", "600")
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(channel.toFile())).start();
+            append(pidFile, holder.pid() + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private String childrenFile() {
         children = tmp.resolve("children");
         return children.toString();
@@ -130,6 +151,34 @@ class ProcessTreeContractTest {
             assertThat(((ProcessPoolException) thrown).inputIndex()).isEqualTo(1);
             assertThat(failedAfter).as("ms until the call failed").isLessThan(8_000);
             awaitAllGone("the task's children", new HashSet<>(readPids(children)), TREE_GONE_WITHIN);
+            assertThat(pool.map(x -> x * 2, range(0, 4))).containsExactly(0, 2, 4, 6);
+        }
+    }
+
+    /**
+     * The general case: whatever holds the channel open after the worker died (here a process that left
+     * its group, which nothing kills), the end is learned from the process and the call fails.
+     */
+    @Test
+    void aProcessHoldingTheChannelDoesNotHideTheWorkersEnd() {
+        String pidFile = childrenFile();
+        try (ProcessPool pool = ProcessPool.builder().workers(1).build()) {
+            awaitWorkers(pool, 1, Set.of(), START);
+            long started = System.nanoTime();
+            Throwable thrown = catchThrowable(() -> pool.map(x -> {
+                if (x == 1) {
+                    spawnChannelHolder(pidFile);
+                    Runtime.getRuntime().halt(5);
+                }
+                return x;
+            }, range(0, 3), 1));
+            long failedAfter = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
+            assertThat(thrown).isInstanceOf(WorkerCrashedException.class);
+            assertThat(((WorkerCrashedException) thrown).inputIndex()).isEqualTo(1);
+            assertThat(((WorkerCrashedException) thrown).exitCode()).isEqualTo(5);
+            assertThat(failedAfter).as("ms until the call failed").isLessThan(5_000);
+            assertThat(readPids(children)).as("the holder").hasSize(1);
+            assertThat(isGone(readPids(children).get(0))).as("the holder still runs").isFalse();
             assertThat(pool.map(x -> x * 2, range(0, 4))).containsExactly(0, 2, 4, 6);
         }
     }
