@@ -156,6 +156,7 @@ public final class ProcessPool extends EnginePool {
         private Path javaExecutable;
         private List<Path> classPath;
         private Duration startTimeout = Duration.ofSeconds(60);
+        private Duration livenessTimeout = Duration.ofSeconds(30);
         private PoolMode mode = PoolMode.PROCESSES;
 
         private Builder() {}
@@ -222,6 +223,25 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
+         * How long a worker JVM may stay silent before it is given up as frozen or stuck. A worker that
+         * has sent nothing for a while is asked for a heartbeat, which it answers even while a task
+         * computes; one that sends no frame and answers no heartbeat for this long is killed and handled
+         * as a crash ("unresponsive"): the task it was running fails with {@link WorkerCrashedException}
+         * (or is retried), the tasks queued on it that it had not started run on other workers, and a
+         * replacement starts. So with {@link #taskTimeout} set no task waits much longer than the task
+         * timeout plus this between being sent and its outcome, and {@code close()} never waits on a
+         * frozen worker longer than this. Default: 30 seconds.
+         *
+         * @param timeout positive
+         * @return this builder
+         * @throws IllegalArgumentException {@code timeout} is zero or negative
+         */
+        public Builder livenessTimeout(Duration timeout) {
+            this.livenessTimeout = positive("livenessTimeout", timeout);
+            return this;
+        }
+
+        /**
          * Where tasks run. Default: {@link PoolMode#PROCESSES}.
          *
          * @param mode processes, threads, or AUTO (processes when they can start, else threads)
@@ -245,7 +265,7 @@ public final class ProcessPool extends EnginePool {
         private WorkerSettings settings() {
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
                     classPath, jvmOptions(), environment(), workingDirectory, initializer(), maxTasksPerWorker(),
-                    taskTimeout(), startTimeout, retries());
+                    taskTimeout(), startTimeout, retries(), livenessTimeout);
         }
     }
 }

@@ -8,15 +8,18 @@ import java.util.stream.Collectors;
  * The parent JVM that {@link ParentDeathTest} kills with SIGKILL: builds a pool of two workers, makes
  * them busy (unless told "idle"), prints {@code WORKERS <pid> <pid>} on stdout and waits to be killed.
  *
- * <p>Usage: {@code ParentDeathChild <running-file> busy|idle}. Busy tasks append their pid to the
- * running file, so the test knows both workers are inside a task when it kills this JVM.
+ * <p>Usage: {@code ParentDeathChild <running-file> busy|idle|children [<children-file>]}. Busy tasks
+ * append their pid to the running file, so the test knows both workers are inside a task when it kills
+ * this JVM; in "children" mode each task first starts child processes (see
+ * {@link ProcessTreeContractTest#spawnChildren}) and records them in the children file.
  */
 public final class ParentDeathChild {
     private ParentDeathChild() {}
 
     public static void main(String[] args) throws Exception {
         String runningFile = args[0];
-        boolean busy = args[1].equals("busy");
+        boolean busy = !args[1].equals("idle");
+        String childrenFile = args[1].equals("children") ? args[2] : null;
         ProcessPool pool = ProcessPool.builder().workers(2).build();
         long deadline = System.nanoTime() + 60_000_000_000L;
         while (pool.stats().workers().size() < 2 && System.nanoTime() < deadline) {
@@ -24,6 +27,9 @@ public final class ParentDeathChild {
         }
         if (busy) {
             pool.mapAsync(x -> {
+                if (childrenFile != null) {
+                    ProcessTreeContractTest.spawnChildren(childrenFile, false);
+                }
                 FaultTestSupport.reportPid(runningFile);
                 FaultTestSupport.sleepForever();
                 return x;

@@ -57,13 +57,20 @@ class ParentDeathTest {
         killParentAndWatchWorkers("idle");
     }
 
+    /** Issue 13: the processes the tasks started go with their workers, orphans included. */
+    @Test
+    void tasksChildProcessesExitWhenTheParentIsKilled() throws Exception {
+        killParentAndWatchWorkers("children");
+    }
+
     private void killParentAndWatchWorkers(String mode) throws Exception {
         Path running = tmp.resolve("running");
+        Path children = tmp.resolve("children");
         Path childErr = tmp.resolve("child-stderr.txt");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                ParentDeathChild.class.getName(), running.toString(), mode)
+                ParentDeathChild.class.getName(), running.toString(), mode, children.toString())
                 .redirectError(childErr.toFile())
                 .redirectInput(ProcessBuilder.Redirect.PIPE)
                 .start();
@@ -88,7 +95,13 @@ class ParentDeathTest {
         Set<Long> workers = Arrays.stream(workersLine.substring("WORKERS ".length()).trim().split(" "))
                 .map(Long::parseLong).collect(Collectors.toSet());
         assertThat(workers).as("worker pids from the child").hasSize(2);
-        if (mode.equals("busy")) {
+        Set<Long> watched = new HashSet<>(workers);
+        if (mode.equals("children")) {
+            List<Long> spawned = readPids(children);
+            assertThat(spawned).as("children recorded before the workers were running").hasSizeGreaterThanOrEqualTo(4);
+            watched.addAll(spawned);
+        }
+        if (!mode.equals("idle")) {
             assertThat(new HashSet<>(readPids(running))).as("both workers are inside a task").containsAll(workers);
         }
         assertThat(workers).allSatisfy(pid -> assertThat(isGone(pid)).as("worker %d alive before the kill", pid).isFalse());
@@ -99,12 +112,12 @@ class ParentDeathTest {
         assertThat(child.toHandle().destroyForcibly()).isTrue(); // SIGKILL: no shutdown hook runs
         long killed = System.nanoTime();
         assertThat(child.waitFor(5, TimeUnit.SECONDS)).isTrue();
-        boolean allGone = poll(WORKERS_GONE_WITHIN, () -> workers.stream().allMatch(FaultTestSupport::isGone));
+        boolean allGone = poll(WORKERS_GONE_WITHIN, () -> watched.stream().allMatch(FaultTestSupport::isGone));
         long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killed);
         if (!allGone) {
-            List<Long> alive = workers.stream().filter(p -> !isGone(p)).collect(Collectors.toList());
+            List<Long> alive = watched.stream().filter(p -> !isGone(p)).collect(Collectors.toList());
             alive.forEach(p -> ProcessHandle.of(p).ifPresent(ProcessHandle::destroyForcibly)); // no orphans from us
-            fail("workers " + alive + " still alive " + WORKERS_GONE_WITHIN + " after the parent was killed");
+            fail("workers or their children " + alive + " still alive " + WORKERS_GONE_WITHIN + " after the parent was killed");
         }
         System.out.println("ParentDeathTest(" + mode + "): workers gone " + tookMillis + " ms after the parent's SIGKILL");
         assertThat(tookMillis).isLessThanOrEqualTo(WORKERS_GONE_WITHIN.toMillis() + 100);

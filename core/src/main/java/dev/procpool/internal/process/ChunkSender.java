@@ -7,6 +7,7 @@ import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.worker.ConfigMessage;
 import dev.procpool.internal.worker.FunctionMessage;
+import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReleaseMessage;
 import dev.procpool.internal.worker.ShutdownMessage;
@@ -71,6 +72,7 @@ final class ChunkSender {
                         return;
                     }
                     case SHUTDOWN -> fill(true, ChunkPacing.MAX_CHUNKS_IN_FLIGHT);
+                    case PING -> ping();
                     case ROOM -> {
                         if (scheduler.awaitWork(100, TimeUnit.MILLISECONDS)) {
                             fill(true, ChunkPacing.MAX_CHUNKS_IN_FLIGHT);
@@ -80,6 +82,23 @@ final class ChunkSender {
             }
         } catch (InterruptedException e) {
             // the worker died or the pool is stopping
+        }
+    }
+
+    /**
+     * Asks the worker for a PONG. On this loop's thread, never the watch's: a frozen worker stops reading,
+     * and a write into its full pipe blocks until it is killed.
+     */
+    private void ping() {
+        lock.lock();
+        try {
+            OutputStream stdin = jvm.stdin();
+            HeartbeatMessage.write(stdin, HeartbeatMessage.PING);
+            stdin.flush();
+        } catch (IOException e) {
+            log.debug("worker-{}: ping failed ({}); the reader settles its tasks", worker.id, e.toString());
+        } finally {
+            lock.unlock();
         }
     }
 

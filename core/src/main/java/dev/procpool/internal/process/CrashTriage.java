@@ -18,6 +18,8 @@ import java.util.List;
  *       ended just before the kill) blames no task: all of them are re-queued.
  *   <li>A worker that died between tasks (reading an input that exhausts its memory, say) blames the
  *       next task: so a poison input cannot kill worker after worker forever.
+ *   <li>A worker given up as unresponsive blames the task it was running, if any, as a crash; between
+ *       tasks it blames none: frozen, it never started the ones queued on it.
  *   <li>Tasks of calls that are already over are dropped.
  * </ul>
  */
@@ -44,7 +46,11 @@ final class CrashTriage {
      * yet), the task the timeout watch killed it for ({@code -1}: none), and whether the pool killed
      * it to cancel a call.
      */
-    record Death(long runningSequence, long timedOutSequence, boolean killedToCancel) {}
+    record Death(long runningSequence, long timedOutSequence, boolean killedToCancel, boolean unresponsive) {
+        Death(long runningSequence, long timedOutSequence, boolean killedToCancel) {
+            this(runningSequence, timedOutSequence, killedToCancel, false);
+        }
+    }
 
     /** How many crashes a task has been blamed for before this one. */
     interface PriorCrashes {
@@ -59,7 +65,8 @@ final class CrashTriage {
     /** A verdict for every unanswered task of a call not yet over, in the order the worker would have run them. */
     static List<Verdict> triage(List<Held> held, Death death, int retries, PriorCrashes crashes) {
         boolean killedByThePool = death.killedToCancel() || death.timedOutSequence() >= 0;
-        boolean blameNext = !killedByThePool && !diedInATask(held, death.runningSequence());
+        // a frozen worker between tasks did not die of its next input: that input never reached a task
+        boolean blameNext = !killedByThePool && !death.unresponsive() && !diedInATask(held, death.runningSequence());
         List<Verdict> verdicts = new ArrayList<>();
         for (int c = 0; c < held.size(); c++) {
             Held chunk = held.get(c);

@@ -209,12 +209,13 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         terminate();
     }
 
-    /** Watches task time limits and, always, how long workers take to become ready. */
+    /** Watches task time limits, workers that fall silent and, always, how long workers take to become ready. */
     private void watchTimeouts() {
         Duration timeout = settings.taskTimeout();
         long pollMillis = Engine.watchIntervalMillis(timeout);
         Duration startLimit = settings.startTimeout();
-        while (!stopping) {
+        // on during shutdown too: close() waits for workers, and a frozen one is given up by this watch
+        while (true) {
             try {
                 Thread.sleep(pollMillis);
             } catch (InterruptedException e) {
@@ -228,6 +229,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                     return;
                 }
                 worker.checkTimeout(now);
+                worker.checkLiveness(now);
             }
         }
     }

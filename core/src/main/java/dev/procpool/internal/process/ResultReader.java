@@ -5,6 +5,7 @@ import dev.procpool.internal.engine.Chunk;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.FrameChannel;
+import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.InitFailedMessage;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReadyMessage;
@@ -54,6 +55,10 @@ final class ResultReader implements Runnable {
                         break;
                     }
                     frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
+                    worker.heard();
+                    if (frame.type() == HeartbeatMessage.PONG) {
+                        continue;
+                    }
                     if (frame.type() != ResultsMessage.TYPE) {
                         throw new FrameChannel.CorruptFrameException("unexpected frame type " + frame.type());
                     }

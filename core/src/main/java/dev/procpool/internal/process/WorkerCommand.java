@@ -32,10 +32,55 @@ public final class WorkerCommand {
             "-XX:+ExitOnOutOfMemoryError",
             "-XX:-UsePerfData");
 
+    private static final Path SHELL = Path.of("/bin/sh");
+    /**
+     * Run by {@code sh -c} with the JVM's command line as its arguments: moves the frame channel to fds
+     * 3 and 4, gives fd 0 {@code /dev/null} and fd 1 stderr, then execs the JVM in place (same pid).
+     */
+    private static final String MOVE_CHANNEL = "exec \"$0\" \"$@\" " + WorkerMain.CHANNEL_IN_FD + "<&0 "
+            + WorkerMain.CHANNEL_OUT_FD + ">&1 0</dev/null 1>&2";
+    /** util-linux setsid: the worker leads a new session and process group, which its tasks' processes join. */
+    private static final Path SETSID = findSetsid();
+
     private WorkerCommand() {}
 
+    /** True when workers lead their own process group (so it can be killed with them). */
+    static boolean workersLeadTheirGroup() {
+        return usesShell() && SETSID != null;
+    }
+
+    private static boolean usesShell() {
+        return !isWindows() && Files.isExecutable(SHELL);
+    }
+
+    private static Path findSetsid() {
+        if (isWindows()) {
+            return null;
+        }
+        List<Path> candidates = new ArrayList<>(List.of(Path.of("/usr/bin/setsid"), Path.of("/bin/setsid")));
+        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
+            if (!dir.isEmpty()) {
+                candidates.add(Path.of(dir, "setsid"));
+            }
+        }
+        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(null);
+    }
+
     static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
-        CommandLine command = new CommandLine(settings.javaExecutable().toFile());
+        boolean shell = usesShell();
+        CommandLine command;
+        if (shell) {
+            // setsid execs in place (a child of this JVM never leads a group), so the pid stays the JVM's
+            command = new CommandLine((SETSID != null ? SETSID : SHELL).toFile());
+            if (SETSID != null) {
+                command.addArgument(SHELL.toString(), false);
+            }
+            command.addArgument("-c", false);
+            command.addArgument(MOVE_CHANNEL, false);
+            command.addArgument(settings.javaExecutable().toString(), false);
+        } else {
+            command = new CommandLine(settings.javaExecutable().toFile());
+        }
         for (String option : FIXED_OPTIONS) {
             command.addArgument(option, false);
         }
@@ -50,6 +95,9 @@ public final class WorkerCommand {
         command.addArgument(WorkerMain.class.getName(), false);
         command.addArgument(Integer.toString(workerId), false);
         command.addArgument(slotFile.toString(), false);
+        if (shell) {
+            command.addArgument(WorkerMain.OWN_FDS, false);
+        }
         return command;
     }
 

@@ -13,12 +13,14 @@ enum WorkerEnd {
     CANCELLED,
     /** The timeout watch killed it: a task ran past the time limit. */
     TIMED_OUT,
+    /** The liveness watch killed it: it sent no frame and answered no heartbeat for the liveness timeout. */
+    UNRESPONSIVE,
     /** Anything else: it exited, halted, was killed by someone else, ran out of memory, corrupted its channel, or never launched. */
     CRASHED;
 
     /** Counted in {@code PoolStats.workerCrashes} and logged as a warning: the pool did not want this end. */
     boolean unexpected() {
-        return this == TIMED_OUT || this == CRASHED;
+        return this == TIMED_OUT || this == UNRESPONSIVE || this == CRASHED;
     }
 
     /**

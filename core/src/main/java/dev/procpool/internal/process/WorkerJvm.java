@@ -1,5 +1,6 @@
 package dev.procpool.internal.process;
 
+import dev.procpool.internal.worker.ProcessGroup;
 import dev.procpool.internal.worker.RunningTaskSlot;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
@@ -42,8 +43,11 @@ final class WorkerJvm {
         /** The pipes are open: the first frame may go out and the reader may start. */
         void pipesOpen();
 
-        /** commons-exec closes the pipes when this returns: return once stdout is read to its end. */
-        void pipesClosing();
+        /**
+         * The process has exited (commons-exec learned it from the process, not from the pipes), and
+         * commons-exec closes our ends of the pipes when this returns.
+         */
+        void exited();
 
         void launchFailed(Exception e);
     }
@@ -127,13 +131,33 @@ final class WorkerJvm {
     }
 
     /**
-     * Sends SIGKILL. Only the signal: {@code Process.destroyForcibly()} would also close our ends of the
-     * pipes and lose what the worker last wrote to stderr.
+     * Sends SIGKILL to the worker and to every process its tasks started. Only the signals:
+     * {@code Process.destroyForcibly()} would also close our ends of the pipes and lose what the worker
+     * last wrote to stderr.
      */
     void kill() {
         Process p = process.getNow(null);
-        if (p != null) {
-            p.toHandle().destroyForcibly();
+        if (p == null) {
+            return;
+        }
+        // taken first: a child that left the worker's group is found only while the worker is its ancestor
+        List<ProcessHandle> descendants = p.toHandle().descendants().toList();
+        p.toHandle().destroyForcibly();
+        descendants.forEach(ProcessHandle::destroyForcibly);
+        killLeftovers();
+    }
+
+    /**
+     * Kills what the worker's tasks started and left in its process group, orphans included. Safe after
+     * the worker's exit: the group keeps its id, which no new process can take, while it has members.
+     */
+    void killLeftovers() {
+        Process p = process.getNow(null);
+        if (p != null && WorkerCommand.workersLeadTheirGroup()) {
+            int killed = ProcessGroup.killMembers(p.pid(), ProcessHandle.current().pid());
+            if (killed > 0) {
+                log.debug("worker-{}: killed {} process(es) its tasks left behind", id, killed);
+            }
         }
     }
 
@@ -154,9 +178,10 @@ final class WorkerJvm {
         try {
             Process p = process.get(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
             if (!p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS)) {
-                p.toHandle().destroyForcibly();
+                kill();
                 p.waitFor(EXIT_WAIT_MILLIS, TimeUnit.MILLISECONDS);
             }
+            killLeftovers();
             return p.isAlive() ? -1 : p.exitValue();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -226,7 +251,7 @@ final class WorkerJvm {
 
         @Override
         public void stop() {
-            events.pipesClosing();
+            events.exited();
         }
     }
 

@@ -10,7 +10,11 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,16 +49,19 @@ import org.slf4j.LoggerFactory;
  *       just sent spends its {@code maxTasksPerWorker} budget (recycling).
  *   <li>STARTING → DEAD: it fails to launch, dies or is killed before READY (the pool stops, or gives
  *       up on workers that keep dying at start), or its initializer fails.
- *   <li>READY, BUSY or DRAINING → DEAD: its channel ends (or turns out corrupt, and it is killed).
- *       The reader then waits for the process itself: a worker's end is its exit, never only the end
- *       of a pipe.
+ *   <li>READY, BUSY or DRAINING → DEAD: its channel ends (or turns out corrupt, and it is killed),
+ *       or its process exits. A worker's end is its exit, never only the end of a pipe: a process a
+ *       task started may hold the pipes open, so once the process has exited the channel gets a short
+ *       while to deliver what the worker wrote, and is then given up.
+ *   <li>READY, BUSY or DRAINING, silent (no frame, no answer to a PING) for the liveness timeout: it
+ *       is frozen or stuck, so it is killed and ends as above.
  * </ul>
  *
  * <h2>How it ended</h2>
  * Once DEAD, its end is classified ({@link WorkerEnd}): STOPPED (the pool asked), RECYCLED (drained
  * after its budget and exited when told), CANCELLED (killed to stop the running task of a cancelled
- * call), TIMED_OUT (killed by the timeout watch), or CRASHED (anything else). The last two count as
- * crashes. Independently of that, every task it held without an answer is judged by
+ * call), TIMED_OUT (killed by the timeout watch), UNRESPONSIVE (killed by the liveness watch), or
+ * CRASHED (anything else). The last three count as crashes. Independently of that, every task it held without an answer is judged by
  * {@link CrashTriage}: only the task running at the death can be blamed; the others run again.
  */
 public final class WorkerProcess {
@@ -67,7 +74,13 @@ public final class WorkerProcess {
     enum State { STARTING, READY, BUSY, DRAINING, DEAD }
 
     /** What {@link ChunkSender#sendLoop} is woken for. */
-    enum Wake { ROOM, SHUTDOWN, STOP }
+    enum Wake { ROOM, SHUTDOWN, STOP, PING }
+
+    /**
+     * After its process exits, how long the channel may go without a frame before it is given up as
+     * held open by someone else: what the worker wrote before it died is already in the pipe.
+     */
+    static final long DRAIN_AFTER_EXIT_MILLIS = 500;
 
     /** What the pool learns from a worker's end. */
     record Exit(WorkerProcess worker, boolean wasReady, WorkerEnd end, int exitCode, String reason,
@@ -98,6 +111,12 @@ public final class WorkerProcess {
     private volatile Thread sendLoop;
     /** STARTING or READY: read without locks by the other workers' dispatch. */
     private volatile boolean needsWork = true;
+    /** When the reader last took a frame, any frame: the liveness watch's measure of progress. */
+    private volatile long lastHeardNanos = System.nanoTime();
+    private final long pingAfterNanos;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    /** Completes once the worker's end is settled: its tasks failed, retried or re-queued, the pool told. */
+    private final CompletableFuture<Void> settled = new CompletableFuture<>();
 
     // Guarded by this.
     private State state = State.STARTING;
@@ -107,6 +126,9 @@ public final class WorkerProcess {
     private boolean stopRequested;
     private boolean shutdownSent;
     private boolean killedToCancel;
+    private boolean unresponsive;
+    private boolean pingWanted;
+    private long lastPingNanos = System.nanoTime();
 
     WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
             Path slotDirectory) throws IOException {
@@ -117,6 +139,8 @@ public final class WorkerProcess {
         this.jvm = new WorkerJvm(id, settings, extraOptions, slotDirectory);
         this.sender = new ChunkSender(this, jvm, scheduler);
         this.timer = settings.taskTimeout() == null ? null : new RunningTaskTimer(settings.taskTimeout().toNanos());
+        // a few chances to answer before it is given up
+        this.pingAfterNanos = settings.livenessTimeout().toNanos() / 3;
     }
 
     long pid() {
@@ -197,9 +221,8 @@ public final class WorkerProcess {
         }
     }
 
-    /** Waits for the worker's process to end and its channel to be settled, up to the deadline. */
+    /** Waits for the worker's process to end and its end to be settled, up to the deadline. */
     boolean awaitExit(long deadlineNanos) throws InterruptedException {
-        Thread r = reader;
         Process p = jvm.awaitLaunch(deadlineNanos);
         if (p == null) {
             return state() == State.DEAD;
@@ -207,11 +230,15 @@ public final class WorkerProcess {
         if (!p.waitFor(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS)) {
             return false;
         }
-        if (r != null && r != Thread.currentThread()) { // the reader may be the one stopping the pool
-            r.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadlineNanos - System.nanoTime())));
-            return !r.isAlive();
+        if (Thread.currentThread() == reader) { // the reader may be the one stopping the pool
+            return true;
         }
-        return true;
+        try {
+            settled.get(Math.max(0, deadlineNanos - System.nanoTime()), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (ExecutionException | TimeoutException e) {
+            return settled.isDone();
+        }
     }
 
     synchronized boolean isStartingLongerThan(long nowNanos, Duration limit) {
@@ -232,6 +259,35 @@ public final class WorkerProcess {
         log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid(),
                 settings.taskTimeout());
         kill();
+    }
+
+    /**
+     * One pass of the liveness watch: asks a quiet worker for a PONG, and kills one that has answered
+     * nothing for the liveness timeout. Its queued tasks never started, so they move to other workers.
+     */
+    void checkLiveness(long nowNanos) {
+        long quiet = nowNanos - lastHeardNanos;
+        synchronized (this) {
+            if (!serving() || unresponsive) {
+                return;
+            }
+            if (quiet < settings.livenessTimeout().toNanos()) {
+                if (quiet >= pingAfterNanos && nowNanos - lastPingNanos >= pingAfterNanos && !pingWanted) {
+                    pingWanted = true;
+                    notifyAll();
+                }
+                return;
+            }
+            unresponsive = true;
+        }
+        log.warn("worker-{} (pid {}): unresponsive, no frame and no answer to a heartbeat for {}; killing it", id,
+                pid(), settings.livenessTimeout());
+        kill();
+    }
+
+    /** The reader took a frame. */
+    void heard() {
+        lastHeardNanos = System.nanoTime();
     }
 
     /** Sends work while the worker has room; see {@link ChunkSender#fill}. */
@@ -287,6 +343,11 @@ public final class WorkerProcess {
             if (state == State.DEAD || shutdownSent) {
                 return Wake.STOP;
             }
+            if (pingWanted) {
+                pingWanted = false;
+                lastPingNanos = System.nanoTime();
+                return Wake.PING;
+            }
             if (state == State.DRAINING) {
                 if (inFlight.isEmpty()) {
                     return Wake.SHUTDOWN;
@@ -302,6 +363,7 @@ public final class WorkerProcess {
 
     void ready(ReadyMessage ready) {
         readyPid = ready.pid();
+        heard();
         jvm.deleteSlotFile();
         log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, ready.pid(), ready.javaVersion(),
                 TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
@@ -327,7 +389,7 @@ public final class WorkerProcess {
 
     /** Counts {@code count} answers for the oldest chunk; true when that completed it and made room. */
     synchronized boolean answered(InFlightChunks.Sent oldest, int count) {
-        if (!inFlight.answer(oldest, count)) {
+        if (state == State.DEAD || !inFlight.answer(oldest, count)) { // DEAD: settled without the reader
             return false;
         }
         pacing.chunkAnswered(oldest.chunk.size(), !inFlight.isEmpty());
@@ -338,8 +400,22 @@ public final class WorkerProcess {
         return true;
     }
 
-    /** The channel ended: wait for the process, then fail, retry or re-queue what it held. */
+    /**
+     * The channel ended, or the process exited and the channel was given up: wait for the process, then
+     * fail, retry or re-queue what it held. Runs once, on whichever thread learns of the end first.
+     */
     void channelEnded(String corruption) {
+        if (!ended.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            settle(corruption);
+        } finally {
+            settled.complete(null);
+        }
+    }
+
+    private void settle(String corruption) {
         if (corruption != null) {
             kill();
         }
@@ -350,12 +426,20 @@ public final class WorkerProcess {
         boolean wasReady;
         WorkerEnd end;
         CrashTriage.Death death;
+        String cause = corruption;
         synchronized (this) {
             long timedOut = timer == null ? RunningTaskSlot.NONE : timer.expiredSequence();
             wasReady = state != State.STARTING;
             end = WorkerEnd.classify(stopRequested, state == State.DRAINING && shutdownSent && inFlight.isEmpty(),
                     corruption != null, killedToCancel, timedOut >= 0);
-            death = new CrashTriage.Death(running, timedOut, killedToCancel);
+            if (unresponsive) {
+                if (end == WorkerEnd.CRASHED) {
+                    end = WorkerEnd.UNRESPONSIVE;
+                }
+                cause = "unresponsive: no frame and no answer to a heartbeat for " + settings.livenessTimeout()
+                        + (corruption == null ? "" : "; " + corruption);
+            }
+            death = new CrashTriage.Death(running, timedOut, killedToCancel, unresponsive);
             setState(State.DEAD);
             held = inFlight.takeAll();
             notifyAll();
@@ -366,7 +450,7 @@ public final class WorkerProcess {
         }
         jvm.deleteSlotFile();
         String who = "worker-" + id + " (pid " + pid() + ")";
-        String reason = WorkerExitReport.describe(exitCode, corruption, death.timedOutSequence() >= 0);
+        String reason = WorkerExitReport.describe(exitCode, cause, death.timedOutSequence() >= 0);
         WorkerExitReport report = new WorkerExitReport(who, exitCode, reason, jvm.lastStderrLines());
         if (end.unexpected()) {
             log.warn("{} died: {}{}", who, reason, report.stderrSuffix());
@@ -403,14 +487,26 @@ public final class WorkerProcess {
         }
 
         @Override
-        public void pipesClosing() {
+        public void exited() {
+            jvm.killLeftovers(); // the usual holders of its pipes: children its tasks started
+            Thread r = reader;
+            if (r == null) {
+                return;
+            }
             try {
-                Thread r = reader;
-                if (r != null) {
-                    r.join(2 * WorkerJvm.EXIT_WAIT_MILLIS);
-                }
+                // while the reader takes frames it is draining what the worker wrote: let it finish
+                long heard;
+                do {
+                    heard = lastHeardNanos;
+                    r.join(DRAIN_AFTER_EXIT_MILLIS);
+                } while (r.isAlive() && !ended.get() && lastHeardNanos != heard);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (r.isAlive() && !ended.get()) {
+                log.info("worker-{} (pid {}) exited but its channel stays open (a process it started holds it?);"
+                        + " not waiting for it", id, pid());
+                channelEnded(null);
             }
         }
 
@@ -423,6 +519,8 @@ public final class WorkerProcess {
                 setState(State.DEAD);
             }
             jvm.deleteSlotFile();
+            ended.set(true);
+            settled.complete(null);
             listener.onExit(new Exit(WorkerProcess.this, false, WorkerEnd.CRASHED, -1,
                     "could not launch " + settings.javaExecutable() + ": " + e, List.of()));
         }

@@ -19,4 +19,5 @@ public record WorkerSettings(
         int maxTasksPerWorker,
         Duration taskTimeout,
         Duration startTimeout,
-        int retries) {}
+        int retries,
+        Duration livenessTimeout) {}

@@ -113,4 +113,20 @@ class CrashTriageTest {
     void nothingHeldNothingDecided() {
         assertThat(triage(List.of(), new Death(3, NONE, false), 0, NEVER)).isEmpty();
     }
+
+    @Test
+    void anUnresponsiveWorkerBetweenTasksBlamesNoneOfItsQueuedTasks() {
+        // the slot names task 11, already answered: the frozen worker never started the queued ones
+        assertThat(triage(TWO_CHUNKS, new Death(11, NONE, false, true), 0, NEVER)).extracting(Verdict::fate)
+                .containsOnly(REQUEUE);
+    }
+
+    @Test
+    void anUnresponsiveWorkerInsideATaskBlamesThatTask() {
+        assertThat(triage(TWO_CHUNKS, new Death(15, NONE, false, true), 0, NEVER)).containsExactly(
+                new Verdict(0, 2, REQUEUE), new Verdict(0, 3, REQUEUE),
+                new Verdict(1, 0, REQUEUE), new Verdict(1, 1, CRASHED),
+                new Verdict(1, 2, REQUEUE), new Verdict(1, 3, REQUEUE));
+    }
+
 }

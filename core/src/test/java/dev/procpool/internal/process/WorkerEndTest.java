@@ -26,6 +26,6 @@ class WorkerEndTest {
     @Test
     void timeoutsAndCrashesAreUnexpectedTheRestIsNot() {
         assertThat(WorkerEnd.values()).filteredOn(WorkerEnd::unexpected)
-                .containsExactly(WorkerEnd.TIMED_OUT, WorkerEnd.CRASHED);
+                .containsExactly(WorkerEnd.TIMED_OUT, WorkerEnd.UNRESPONSIVE, WorkerEnd.CRASHED);
     }
 }

@@ -4,7 +4,7 @@ package dev.procpool.internal.worker;
  * The message types of the wire protocol; one byte in every frame header. Each has one class that
  * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
  * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
- * {@link ResultsMessage}, {@link InitFailedMessage}.
+ * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}.
  */
 public final class FrameType {
     private FrameType() {}
@@ -20,6 +20,8 @@ public final class FrameType {
     public static final byte RELEASE = 4;
     /** Finish the queued tasks, then exit. */
     public static final byte SHUTDOWN = 5;
+    /** Are you alive? Sent only to a worker that has been quiet for a while. */
+    public static final byte PING = 6;
 
     // worker -> parent
     /** The worker has run its initializer and takes tasks: pid, JVM version. */
@@ -28,4 +30,6 @@ public final class FrameType {
     public static final byte RESULTS = 21;
     /** The initializer threw; the worker exits after sending this. */
     public static final byte INIT_FAILED = 22;
+    /** The answer to PING, from the worker's stdin reader. */
+    public static final byte PONG = 23;
 }

@@ -17,15 +17,23 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * The {@code main} of a worker JVM: {@code WorkerMain <workerId> <slotFile>}.
+ * The {@code main} of a worker JVM: {@code WorkerMain <workerId> <slotFile> [own-fds]}.
  *
- * <p>fd 1 carries frames and nothing else: {@code System.out} is pointed at stderr before any user
- * code runs. Two threads share the work (see {@link #serve()}): one always reads stdin, so that the
+ * <p>With {@code own-fds} (where the launcher could arrange it) the frames travel on fds
+ * {@value #CHANNEL_IN_FD} and {@value #CHANNEL_OUT_FD}, and fd 0 is {@code /dev/null} and fd 1 a copy of
+ * stderr: what a task does to the standard descriptors (closes them, hands them to a child process
+ * that outlives it) cannot touch the channel, and a task's children never hold its pipes. Without it,
+ * stdin and stdout carry the frames. Either way {@code System.in} is empty and {@code System.out} is
+ * pointed at stderr before any user code runs. Two threads share the work (see {@link #serve()}): one always reads stdin, so that the
  * parent's death (stdin EOF) is seen while a task runs; tasks run one at a time in the order they
  * arrived and their results are written in that order, so the parent needs no task ids on the way
  * back.
  */
 public final class WorkerMain {
+    /** The argument that says the channel is on {@link #CHANNEL_IN_FD} and {@link #CHANNEL_OUT_FD}. */
+    public static final String OWN_FDS = "own-fds";
+    public static final int CHANNEL_IN_FD = 3;
+    public static final int CHANNEL_OUT_FD = 4;
     /** Results are handed to the pipe at least this often while tasks keep coming. */
     private static final long RESULT_FLUSH_NANOS = 200_000;
     private static final int RESULT_FLUSH_BYTES = 64 * 1024;
@@ -58,14 +66,17 @@ public final class WorkerMain {
     }
 
     public static void main(String[] args) throws Exception {
-        OutputStream channel = new BufferedOutputStream(new FileOutputStream(FileDescriptor.out), 64 * 1024);
+        boolean ownFds = args.length == 3 && args[2].equals(OWN_FDS);
+        OutputStream channel = new BufferedOutputStream(ownFds ? new FileOutputStream("/dev/fd/" + CHANNEL_OUT_FD)
+                : new FileOutputStream(FileDescriptor.out), 64 * 1024);
         PrintStream stderr = new PrintStream(new FileOutputStream(FileDescriptor.err), true);
         System.setOut(stderr);
         System.setErr(stderr);
-        InputStream stdin = new BufferedInputStream(new FileInputStream(FileDescriptor.in), 64 * 1024);
+        InputStream stdin = new BufferedInputStream(ownFds ? new FileInputStream("/dev/fd/" + CHANNEL_IN_FD)
+                : new FileInputStream(FileDescriptor.in), 64 * 1024);
         System.setIn(new ByteArrayInputStream(new byte[0]));
-        if (args.length != 2) {
-            stderr.println("usage: WorkerMain <workerId> <slotFile>");
+        if (args.length != 2 && !ownFds) {
+            stderr.println("usage: WorkerMain <workerId> <slotFile> [" + OWN_FDS + "]");
             Runtime.getRuntime().halt(WorkerExitCodes.PROTOCOL_ERROR);
         }
         Thread.currentThread().setName("procpool-worker-" + args[0]);
@@ -88,7 +99,7 @@ public final class WorkerMain {
         } catch (Throwable failure) {
             InitFailedMessage.write(channel, failure);
             channel.flush();
-            Runtime.getRuntime().halt(WorkerExitCodes.INIT_FAILED);
+            exitNow(WorkerExitCodes.INIT_FAILED);
         }
         ReadyMessage.write(channel, ProcessHandle.current().pid(), Runtime.version().toString());
         channel.flush();
@@ -112,7 +123,7 @@ public final class WorkerMain {
                 }
                 long now = ProcessHandle.current().parent().map(ProcessHandle::pid).orElse(-1L);
                 if (now != parentPid) {
-                    Runtime.getRuntime().halt(WorkerExitCodes.PARENT_GONE);
+                    exitNow(WorkerExitCodes.PARENT_GONE);
                 }
             }
         }, "procpool-parent-watch");
@@ -174,7 +185,7 @@ public final class WorkerMain {
     private Object readFrame() throws IOException {
         FrameChannel.Frame frame = FrameChannel.read(stdin, frameBuffer);
         if (frame == null) {
-            Runtime.getRuntime().halt(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
+            exitNow(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
         frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
         switch (frame.type()) {
@@ -188,6 +199,12 @@ public final class WorkerMain {
             case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
             case ShutdownMessage.TYPE -> {
                 return Shutdown.INSTANCE;
+            }
+            case HeartbeatMessage.PING -> {
+                synchronized (channel) {
+                    HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
+                    channel.flush();
+                }
             }
             default -> protocolError("unexpected frame type " + frame.type());
         }
@@ -216,7 +233,7 @@ public final class WorkerMain {
             }
             if (next == Shutdown.INSTANCE) {
                 handOffResults();
-                channel.flush();
+                ProcessGroup.killOwnTree();
                 System.exit(0);
             }
             Chunk chunk = (Chunk) next;
@@ -251,13 +268,24 @@ public final class WorkerMain {
         if (results.count() == 0) {
             return;
         }
-        results.write(channel);
-        channel.flush();
+        synchronized (channel) { // the stdin reader answers pings on it too
+            results.write(channel);
+            channel.flush();
+        }
     }
 
     private static void protocolError(String message) {
         System.err.println("procpool worker: protocol error: " + message);
-        Runtime.getRuntime().halt(WorkerExitCodes.PROTOCOL_ERROR);
+        exitNow(WorkerExitCodes.PROTOCOL_ERROR);
+    }
+
+    /** Halts, taking the processes the tasks started along: nothing a task started outlives its worker. */
+    private static void exitNow(int code) {
+        try {
+            ProcessGroup.killOwnTree();
+        } finally {
+            Runtime.getRuntime().halt(code);
+        }
     }
 
     private record Chunk(Object function, long firstSequence, Object[] inputs) {}
