@@ -19,7 +19,7 @@ import java.util.function.BooleanSupplier;
  * with the job's class loader. An input or result that cannot travel fails alone, as with worker JVMs.
  */
 final class ChunkTransport {
-    private record Function(byte kind, byte[] bytes) {}
+    private record Function(byte[] bytes) {}
 
     private final IExecutorService executor;
     private final UUID session;
@@ -55,7 +55,7 @@ final class ChunkTransport {
             handBack.accept(List.of(encoded.chunk), "member " + member.name + " was given up");
             return;
         }
-        Tasks.Chunk task = new Tasks.Chunk(session, job.id, function.kind, function.bytes, encoded.chunk.indices(),
+        Tasks.Chunk task = new Tasks.Chunk(session, job.id, function.bytes, encoded.chunk.indices(),
                 encoded.inputs);
         try {
             executor.submitToMember(task, member.member, new ExecutionCallback<Tasks.ChunkReply>() {
@@ -82,7 +82,7 @@ final class ChunkTransport {
         }
         Function made;
         try {
-            made = new Function(Wire.kindOf(job.function), Wire.write(job.function, job.function.getClass().getClassLoader()));
+            made = new Function(Wire.write(job.function, job.function.getClass().getClassLoader()));
         } catch (RuntimeException | StackOverflowError e) {
             job.failAll(new ProcessPoolException("the task function cannot be sent to a cluster member: "
                     + Job.describe(e), e));

@@ -343,7 +343,7 @@ public final class MemberService {
     private SerializableFunction<Object, Object> function(Session session, Tasks.Chunk chunk) {
         // One instance per call: the local pool then sends it to each worker once, and each worker reads it once.
         synchronized (session.functions) {
-            return session.functions.computeIfAbsent(chunk.job, j -> new Wire.Opaque(chunk.kind, chunk.function));
+            return session.functions.computeIfAbsent(chunk.job, j -> new Wire.Opaque(chunk.function));
         }
     }
 

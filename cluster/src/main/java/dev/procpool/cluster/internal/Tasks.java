@@ -102,15 +102,13 @@ public final class Tasks {
         private static final long serialVersionUID = 1L;
         final UUID session;
         final long job;
-        final byte kind;
         final byte[] function;
         final long[] indices;
         final byte[][] inputs;
 
-        Chunk(UUID session, long job, byte kind, byte[] function, long[] indices, byte[][] inputs) {
+        Chunk(UUID session, long job, byte[] function, long[] indices, byte[][] inputs) {
             this.session = session;
             this.job = job;
-            this.kind = kind;
             this.function = function;
             this.indices = indices;
             this.inputs = inputs;

@@ -3,18 +3,15 @@ package dev.procpool.cluster.internal;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
-import dev.procpool.SerializableBiFunction;
-import dev.procpool.SerializableCallable;
 import dev.procpool.SerializableFunction;
 import dev.procpool.SerializableRunnable;
 import dev.procpool.internal.worker.KryoSetup;
-import java.util.Map;
+import dev.procpool.internal.worker.TaskInvoker;
 
 /**
  * User objects on the wire between client and members: the same Kryo setup the workers use.
- *
- * <p>The function kinds and {@link #asFunction} repeat worker-launcher's {@code TaskInvoker} (the
- * shape dispatch of worker JVMs); they go once the wire is defined in one place there.
+ * Whatever the function's shape, the member's workers apply it through worker-launcher's
+ * {@link TaskInvoker}, as a local pool's workers do.
  */
 final class Wire {
     static final byte FUNCTION = 0;
@@ -51,77 +48,6 @@ final class Wire {
         }
     }
 
-    static byte kindOf(Object function) {
-        if (function instanceof SerializableFunction<?, ?>) {
-            return FUNCTION;
-        } else if (function instanceof SerializableBiFunction<?, ?, ?>) {
-            return BIFUNCTION;
-        } else if (function instanceof SerializableCallable<?>) {
-            return CALLABLE;
-        } else if (function instanceof SerializableRunnable) {
-            return RUNNABLE;
-        }
-        throw new IllegalArgumentException("not a procpool function: " + function.getClass());
-    }
-
-    /** The member runs everything as a one-argument function (the only shape of the lazy calls). */
-    @SuppressWarnings({"unchecked", "rawtypes"})
-    static SerializableFunction<Object, Object> asFunction(byte kind, Object function) {
-        return switch (kind) {
-            case FUNCTION -> (SerializableFunction<Object, Object>) function;
-            case BIFUNCTION -> new Spread((SerializableBiFunction) function);
-            case CALLABLE -> new Call((SerializableCallable<?>) function);
-            case RUNNABLE -> new Run((SerializableRunnable) function);
-            default -> throw new IllegalArgumentException("unknown function kind " + kind);
-        };
-    }
-
-    /** starmap: a pair in, both halves to the two-argument function (runs in the worker JVM). */
-    static final class Spread implements SerializableFunction<Object, Object> {
-        private static final long serialVersionUID = 1L;
-        private final SerializableBiFunction<Object, Object, Object> function;
-
-        Spread(SerializableBiFunction<Object, Object, Object> function) {
-            this.function = function;
-        }
-
-        @Override
-        public Object call(Object pair) throws Exception {
-            Map.Entry<?, ?> entry = (Map.Entry<?, ?>) pair;
-            return function.call(entry.getKey(), entry.getValue());
-        }
-    }
-
-    /** submit(Callable): the input is ignored; checked exceptions pass through unchanged. */
-    static final class Call implements SerializableFunction<Object, Object> {
-        private static final long serialVersionUID = 1L;
-        private final SerializableCallable<?> task;
-
-        Call(SerializableCallable<?> task) {
-            this.task = task;
-        }
-
-        @Override
-        public Object call(Object ignored) throws Exception {
-            return task.call();
-        }
-    }
-
-    static final class Run implements SerializableFunction<Object, Object> {
-        private static final long serialVersionUID = 1L;
-        private final SerializableRunnable task;
-
-        Run(SerializableRunnable task) {
-            this.task = task;
-        }
-
-        @Override
-        public Object call(Object ignored) throws Exception {
-            task.call();
-            return null;
-        }
-    }
-
     /**
      * What a member hands its local pool: the user's function still as the client's Kryo bytes. It is
      * read in the worker JVM (whose class path holds the shipped jars), once per worker
@@ -131,23 +57,21 @@ final class Wire {
      */
     static final class Opaque implements SerializableFunction<Object, Object> {
         private static final long serialVersionUID = 1L;
-        private final byte kind;
         private final byte[] function;
-        private transient volatile SerializableFunction<Object, Object> resolved;
+        private transient volatile Object resolved;
 
-        Opaque(byte kind, byte[] function) {
-            this.kind = kind;
+        Opaque(byte[] function) {
             this.function = function;
         }
 
         @Override
         public Object call(Object input) throws Exception {
-            SerializableFunction<Object, Object> f = resolved;
+            Object f = resolved;
             if (f == null) {
-                f = asFunction(kind, read(function, loader()));
+                f = read(function, loader());
                 resolved = f;
             }
-            Object value = f.call(read((byte[]) input, loader()));
+            Object value = TaskInvoker.invoke(f, read((byte[]) input, loader()));
             return write(value, loader());
         }
 
