@@ -44,9 +44,11 @@ public class ProcessPoolException extends RuntimeException {
     }
 
     /**
-     * Which input failed.
+     * Which input failed: its position in the call's inputs, from 0. A failure that belongs to no single
+     * input (the pool is broken or was terminated, the caller was interrupted, the function cannot be
+     * sent, the input iterator threw) has {@link #NO_INDEX}, -1.
      *
-     * @return the index of the failed input in the call's inputs, or {@link #NO_INDEX}
+     * @return the index of the failed input, or {@link #NO_INDEX}
      */
     public long inputIndex() {
         return inputIndex;
