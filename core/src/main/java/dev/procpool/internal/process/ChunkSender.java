@@ -146,8 +146,8 @@ final class ChunkSender {
             return;
         }
         if (function.bytes.length > FunctionMessage.MAX_ENCODED_BYTES) {
-            job.failAll(new ProcessPoolException(FrameChannel.tooLarge("the task function with what it captures",
-                    function.bytes.length) + "; it cannot be sent to a worker JVM"));
+            job.failAll(new ProcessPoolException(
+                    FrameChannel.tooLarge("the task function with what it captures", function.bytes.length)));
             return;
         }
         chunk = encodeInputs(chunk);
@@ -193,8 +193,8 @@ final class ChunkSender {
                     scheduler.requeue(chunk.tail(i));
                     break;
                 } else {
-                    job.failed(index, new ProcessPoolException(FrameChannel.tooLarge("input " + index,
-                            Elements.measure(kryo, input)) + "; it cannot be sent to a worker JVM", null, index));
+                    job.failed(index, new ProcessPoolException(
+                            FrameChannel.tooLarge("input " + index, Elements.measure(kryo, input)), null, index));
                 }
             } catch (RuntimeException | StackOverflowError e) {
                 job.failed(index, new ProcessPoolException(
