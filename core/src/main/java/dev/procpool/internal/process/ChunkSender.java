@@ -6,6 +6,8 @@ import dev.procpool.internal.engine.FunctionCache;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.worker.ConfigMessage;
+import dev.procpool.internal.worker.Elements;
+import dev.procpool.internal.worker.FrameChannel;
 import dev.procpool.internal.worker.FunctionMessage;
 import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.KryoSetup;
@@ -15,9 +17,7 @@ import dev.procpool.internal.worker.TasksMessage;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -136,6 +136,11 @@ final class ChunkSender {
                 }
                 send(chunk);
             }
+        } catch (FrameChannel.FrameTooLargeException e) {
+            // sizes are checked before a chunk counts as sent, so this is a bug; killing the worker turns
+            // what would be a call waiting forever into a crash its tasks are settled by
+            log.error("worker-{}: {}; killing the worker", worker.id, e.getMessage());
+            worker.kill();
         } catch (IOException e) {
             log.debug("worker-{}: sending failed ({}); the reader settles its tasks", worker.id, e.toString());
         } finally {
@@ -159,6 +164,11 @@ final class ChunkSender {
             job.failAll(e);
             return;
         }
+        if (function.bytes.length > FunctionMessage.MAX_ENCODED_BYTES) {
+            job.failAll(new ProcessPoolException(
+                    FrameChannel.tooLarge("the task function with what it captures", function.bytes.length)));
+            return;
+        }
         chunk = encodeInputs(chunk);
         if (chunk == null) {
             return;
@@ -180,8 +190,9 @@ final class ChunkSender {
     }
 
     /**
-     * Encodes each input; one that cannot be serialized fails alone and is left out of the chunk.
-     * Returns the chunk as encoded, or null when no input of it could be.
+     * Encodes the chunk's inputs into one frame. One that cannot be serialized, or that is too big for a
+     * frame even alone, fails alone and is left out; when the frame is full the rest of the chunk goes
+     * back to the scheduler, to be sent next. Returns the chunk as encoded, or null when none of it was.
      */
     private Chunk encodeInputs(Chunk chunk) {
         Job job = chunk.job();
@@ -189,34 +200,37 @@ final class ChunkSender {
             kryo.setClassLoader(job.classLoader);
         }
         tasks.reset();
-        List<Integer> failed = null;
+        int[] kept = new int[chunk.size()];
+        int n = 0;
         for (int i = 0; i < chunk.size(); i++) {
+            Object input = chunk.inputs()[i];
+            long index = chunk.indices()[i];
             try {
-                tasks.add(kryo, chunk.inputs()[i]);
+                if (tasks.add(kryo, input)) {
+                    kept[n++] = i;
+                } else if (tasks.count() > 0) {
+                    scheduler.requeue(chunk.tail(i));
+                    break;
+                } else {
+                    job.failed(index, new ProcessPoolException(
+                            FrameChannel.tooLarge("input " + index, Elements.measure(kryo, input)), null, index));
+                }
             } catch (RuntimeException | StackOverflowError e) {
-                long index = chunk.indices()[i];
                 job.failed(index, new ProcessPoolException(
                         "input " + index + " cannot be sent to a worker JVM: " + Job.describe(e), e, index));
-                if (failed == null) {
-                    failed = new ArrayList<>();
-                }
-                failed.add(i);
             }
         }
-        if (failed == null) {
+        if (n == chunk.size()) {
             return chunk;
         }
-        int n = chunk.size() - failed.size();
         if (n == 0) {
             return null;
         }
         long[] indices = new long[n];
         Object[] inputs = new Object[n];
-        for (int i = 0, j = 0; i < chunk.size(); i++) {
-            if (!failed.contains(i)) {
-                indices[j] = chunk.indices()[i];
-                inputs[j++] = chunk.inputs()[i];
-            }
+        for (int j = 0; j < n; j++) {
+            indices[j] = chunk.indices()[kept[j]];
+            inputs[j] = chunk.inputs()[kept[j]];
         }
         return new Chunk(job, indices, inputs);
     }

@@ -3,14 +3,27 @@ package dev.procpool.internal.process;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,11 +38,27 @@ import org.slf4j.LoggerFactory;
  * with class folders (as in an IDE or a Maven test run) gets no archive. Archives live in
  * {@code $XDG_CACHE_HOME/procpool/cds} (default {@code ~/.cache/procpool/cds}), or where the system
  * property {@code procpool.cds.dir} says. Disabled with the system property {@code procpool.cds=false}.
+ *
+ * <p>A JVM maps an archive into every worker, so whoever can write it controls every pool: the folder
+ * is created owner-only, and a folder or archive that another user owns, or that group or others may
+ * write, is not used. Recordings go to a file of their own and are moved into place in one step, so
+ * JVMs filling the cache at once never see half an archive. The folder is kept under a total size
+ * ({@code procpool.cds.maxBytes}, default {@value #DEFAULT_MAX_TOTAL_BYTES} bytes) by removing the
+ * archives used least recently.
  */
 public final class ClassDataArchive {
     private static final Logger log = LoggerFactory.getLogger(ClassDataArchive.class);
+    static final long DEFAULT_MAX_TOTAL_BYTES = 256L * 1024 * 1024;
+    /** A recording this old was left by a JVM that died while recording. */
+    static final Duration STALE_RECORDING = Duration.ofHours(1);
+    private static final Set<PosixFilePermission> OWNER_ONLY_FOLDER = PosixFilePermissions.fromString("rwx------");
+    private static final Set<PosixFilePermission> OWNER_READ_ONLY = PosixFilePermissions.fromString("r--------");
+
+    /** The archive as a worker was started with it: which file, so that only that one is ever removed. */
+    record Use(List<String> options, Object fileKey) {}
 
     private final Path archive;
+    private volatile boolean touched;
 
     private ClassDataArchive(Path archive) {
         this.archive = archive;
@@ -51,7 +80,11 @@ public final class ClassDataArchive {
                 add(digest, path);
             }
             String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
-            return new ClassDataArchive(cacheDirectory().resolve("worker-" + key + ".jsa"));
+            Path directory = cacheDirectory();
+            if (!ownerOnlyFolder(directory)) {
+                return null;
+            }
+            return new ClassDataArchive(directory.resolve("worker-" + key + ".jsa"));
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             log.debug("no class-data archive for workers: {}", e.toString());
             return null;
@@ -65,7 +98,7 @@ public final class ClassDataArchive {
                 .getBytes(StandardCharsets.UTF_8));
     }
 
-    private static Path cacheDirectory() {
+    static Path cacheDirectory() {
         String configured = System.getProperty("procpool.cds.dir");
         if (configured != null && !configured.isBlank()) {
             return Path.of(configured);
@@ -75,25 +108,96 @@ public final class ClassDataArchive {
         return base.resolve("procpool").resolve("cds");
     }
 
-    boolean exists() {
-        return Files.isRegularFile(archive);
+    /**
+     * Creates the folder owner-only, whatever the umask, or checks the one there: ours, and (tightened if
+     * it is not) writable by us alone. False when it cannot be made so: then there is no cache.
+     */
+    private static boolean ownerOnlyFolder(Path directory) throws IOException {
+        boolean posix = directory.getFileSystem().supportedFileAttributeViews().contains("posix");
+        if (!Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+            if (posix) {
+                Files.createDirectories(directory, PosixFilePermissions.asFileAttribute(OWNER_ONLY_FOLDER));
+            } else {
+                Files.createDirectories(directory);
+            }
+        }
+        if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(directory)) {
+            log.warn("procpool: not using the class-data cache {}: it is not a folder of this user's", directory);
+            return false;
+        }
+        if (posix && !Files.getPosixFilePermissions(directory, LinkOption.NOFOLLOW_LINKS).equals(OWNER_ONLY_FOLDER)) {
+            Files.setPosixFilePermissions(directory, OWNER_ONLY_FOLDER); // what another user put there is vetted file by file
+        }
+        return true;
     }
 
-    /** JVM options for a worker that uses the archive. */
-    List<String> useOptions() {
-        return List.of("-XX:SharedArchiveFile=" + archive);
+    private static boolean ownedByUs(Path path) throws IOException {
+        return Files.getOwner(path, LinkOption.NOFOLLOW_LINKS).equals(CurrentUser.PRINCIPAL);
     }
 
-    /** A fresh temporary file name for a worker that records the archive at exit; null if no directory. */
-    Path recordingFile() {
+    /** A regular file (not a link) of ours that no one else may write. */
+    static boolean trusted(Path file) {
         try {
-            Files.createDirectories(archive.getParent());
-            return archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + "-"
-                    + System.nanoTime() + ".tmp");
-        } catch (IOException e) {
-            log.debug("cannot create {}: {}", archive.getParent(), e.toString());
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS) || !ownedByUs(file)) {
+                return false;
+            }
+            if (!file.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                return true;
+            }
+            Set<PosixFilePermission> permissions = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+            return !permissions.contains(PosixFilePermission.GROUP_WRITE)
+                    && !permissions.contains(PosixFilePermission.OTHERS_WRITE);
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The archive for a worker to start with, or null when there is none that may be used. */
+    Use use() {
+        if (!Files.exists(archive, LinkOption.NOFOLLOW_LINKS)) {
             return null;
         }
+        if (!trusted(archive)) {
+            log.debug("not using {}: not this user's, or others may write it", archive);
+            return null;
+        }
+        try {
+            Object fileKey = Files.readAttributes(archive, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (!touched) { // pruning keeps the archives used last
+                touched = true;
+                Files.setLastModifiedTime(archive, FileTime.from(Instant.now()));
+            }
+            return new Use(List.of("-XX:SharedArchiveFile=" + archive), fileKey);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /**
+     * A worker started with this archive died before it was ready: the archive is the first suspect
+     * (a truncated one kills every JVM that maps it). Removes it unless it was replaced meanwhile.
+     */
+    void discard(Use used) {
+        try {
+            Object now = Files.readAttributes(archive, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).fileKey();
+            if (now != null && now.equals(used.fileKey())) {
+                Files.delete(archive);
+            }
+        } catch (NoSuchFileException gone) {
+            // another pool removed it first
+        } catch (IOException e) {
+            log.debug("could not remove {}: {}", archive, e.toString());
+        }
+    }
+
+    Path path() {
+        return archive;
+    }
+
+    /** A fresh temporary file name for a worker that records the archive at exit. */
+    Path recordingFile() {
+        return archive.resolveSibling(archive.getFileName() + "." + ProcessHandle.current().pid() + "-"
+                + System.nanoTime() + ".tmp");
     }
 
     static List<String> recordOptions(Path recording) {
@@ -101,12 +205,16 @@ public final class ClassDataArchive {
         return List.of("-XX:ArchiveClassesAtExit=" + recording, "-Xlog:cds*=error:stderr");
     }
 
-    /** After the recording worker exited: publish its archive if it wrote a complete one. */
+    /** After the recording worker exited: publish its archive if it wrote a complete one, then prune. */
     void recorded(Path recording, int exitCode) {
         try {
-            if (exitCode == 0 && Files.isRegularFile(recording) && Files.size(recording) > 0) {
+            if (exitCode == 0 && trusted(recording) && Files.size(recording) > 0) {
+                if (recording.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+                    Files.setPosixFilePermissions(recording, OWNER_READ_ONLY);
+                }
                 Files.move(recording, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
                 log.debug("workers will start from the class-data archive {}", archive);
+                prune(archive.getParent(), maxTotalBytes(), archive);
             }
         } catch (IOException e) {
             log.debug("could not publish {}: {}", archive, e.toString());
@@ -115,6 +223,76 @@ public final class ClassDataArchive {
                 Files.deleteIfExists(recording);
             } catch (IOException ignored) {
                 // a stale temporary file in a cache directory
+            }
+        }
+    }
+
+    private static long maxTotalBytes() {
+        try {
+            return Long.parseLong(System.getProperty("procpool.cds.maxBytes", Long.toString(DEFAULT_MAX_TOTAL_BYTES)));
+        } catch (NumberFormatException e) {
+            return DEFAULT_MAX_TOTAL_BYTES;
+        }
+    }
+
+    /**
+     * Removes archives used least recently until the folder's archives fit in {@code maxBytes} ({@code keep}
+     * stays whatever its size), and recordings abandoned by JVMs that died while recording.
+     */
+    static void prune(Path directory, long maxBytes, Path keep) {
+        record Entry(Path path, long size, long modified) {}
+        List<Entry> archives = new ArrayList<>();
+        long now = System.currentTimeMillis();
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(directory, "worker-*")) {
+            for (Path file : files) {
+                BasicFileAttributes attributes;
+                try {
+                    attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+                } catch (IOException gone) {
+                    continue;
+                }
+                long modified = attributes.lastModifiedTime().toMillis();
+                String name = file.getFileName().toString();
+                if (name.endsWith(".tmp")) {
+                    if (now - modified > STALE_RECORDING.toMillis()) {
+                        Files.deleteIfExists(file);
+                    }
+                } else if (name.endsWith(".jsa")) {
+                    archives.add(new Entry(file, attributes.size(), modified));
+                }
+            }
+            archives.sort(Comparator.comparingLong(Entry::modified).reversed());
+            long total = archives.stream().filter(e -> e.path().equals(keep)).mapToLong(Entry::size).sum();
+            for (Entry entry : archives) {
+                if (entry.path().equals(keep)) {
+                    continue;
+                }
+                if (total + entry.size() <= maxBytes) {
+                    total += entry.size();
+                } else {
+                    Files.deleteIfExists(entry.path());
+                    log.debug("removed the class-data archive {} to keep the cache under {} bytes", entry.path(), maxBytes);
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            log.debug("could not prune {}: {}", directory, e.toString());
+        }
+    }
+
+    /** Who this JVM runs as: the owner of its own {@code /proc} entry where there is one, else by name. */
+    private static final class CurrentUser {
+        static final UserPrincipal PRINCIPAL = find();
+
+        private static UserPrincipal find() {
+            try {
+                Path self = Path.of("/proc/self");
+                if (Files.exists(self)) {
+                    return Files.getOwner(self);
+                }
+                return FileSystems.getDefault().getUserPrincipalLookupService()
+                        .lookupPrincipalByName(System.getProperty("user.name"));
+            } catch (IOException | RuntimeException e) {
+                return null; // nothing is ours: no cache
             }
         }
     }

@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -55,6 +56,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     /** The worker recording the class-data archive at its exit, and where; guarded by this. */
     private WorkerProcess recorder;
     private Path recording;
+    /** Set once a worker started with the archive died before ready: no worker of this pool uses it again. Guarded by this. */
+    private boolean archiveSuspect;
+    private boolean recordedOnce;
+    /** Workers started with the archive, until they are ready or dead. */
+    private final Map<WorkerProcess, ClassDataArchive.Use> startedWithArchive = new ConcurrentHashMap<>();
 
     public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
         this.settings = settings;
@@ -102,10 +108,13 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         synchronized (this) {
             Path recordHere = null;
             List<String> extra = List.of();
+            ClassDataArchive.Use use = null;
             if (archive != null) {
-                if (archive.exists()) {
-                    extra = archive.useOptions();
-                } else if (recorder == null && (recordHere = archive.recordingFile()) != null) {
+                if (!archiveSuspect && (use = archive.use()) != null) {
+                    extra = use.options();
+                } else if (!recordedOnce) { // once: a pool that does not use the archive would record at every start
+                    recordedOnce = true;
+                    recordHere = archive.recordingFile();
                     extra = ClassDataArchive.recordOptions(recordHere);
                 }
             }
@@ -118,6 +127,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             if (recordHere != null) {
                 recorder = worker;
                 recording = recordHere;
+            }
+            if (use != null) {
+                startedWithArchive.put(worker, use);
             }
         }
         workers.add(worker);
@@ -141,6 +153,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
 
     @Override
     public void onReady(WorkerProcess worker) {
+        startedWithArchive.remove(worker);
         synchronized (this) {
             startFailuresInARow = 0;
         }
@@ -168,7 +181,12 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 recording = null;
             }
         }
+        ClassDataArchive.Use archiveUsed = startedWithArchive.remove(exit.worker());
         if (stopping || broken != null) {
+            return;
+        }
+        if (!exit.wasReady() && archiveUsed != null) {
+            retryWithoutArchive(exit, archiveUsed);
             return;
         }
         if (exit.end().unexpected()) {
@@ -188,6 +206,26 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 return;
             }
         }
+        launchWorker();
+    }
+
+    /**
+     * A worker died at start with the class-data archive: a truncated or foreign archive kills every JVM
+     * that maps it, so it is removed and the worker started again at once without it, not counted as a
+     * failed start. A later pool records a good one again. Were the archive not the cause, the next
+     * starts fail and count as usual.
+     */
+    private void retryWithoutArchive(WorkerProcess.Exit exit, ClassDataArchive.Use used) {
+        boolean first;
+        synchronized (this) {
+            first = !archiveSuspect;
+            archiveSuspect = true;
+        }
+        if (first) {
+            log.warn("procpool: worker-{} died at start with the class-data archive {} ({}); removed it, starting"
+                    + " workers without it{}", exit.worker().id, archive.path(), exit.reason(), lastLines(exit));
+        }
+        archive.discard(used);
         launchWorker();
     }
 

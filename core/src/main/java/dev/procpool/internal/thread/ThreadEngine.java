@@ -14,6 +14,7 @@ import dev.procpool.internal.process.WorkerSettings;
 
 import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.TaskInvoker;
+import dev.procpool.internal.worker.ThrowableText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -110,9 +111,9 @@ public final class ThreadEngine implements Engine {
             try {
                 initializer.run();
                 return true;
-            } catch (RuntimeException | Error failure) {
+            } catch (Throwable failure) {
                 breakPool.accept(new ProcessPoolException("the pool's initializer failed in " + thread.getName() + ": "
-                        + failure, failure));
+                        + ThrowableText.describe(failure), failure));
                 return false;
             }
         }
@@ -137,10 +138,7 @@ public final class ThreadEngine implements Engine {
                 Throwable failure = null;
                 try {
                     value = TaskInvoker.invoke(job.function, next.inputs()[i]);
-                } catch (Throwable t) {
-                    if (t instanceof VirtualMachineError && !(t instanceof StackOverflowError)) {
-                        throw (VirtualMachineError) t;
-                    }
+                } catch (Throwable t) { // even an Error: rethrown, it would end this thread and leave the call hanging
                     failure = t;
                 }
                 synchronized (this) { // against the timeout watch: one outcome per input

@@ -6,6 +6,14 @@ import java.io.File;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,12 +45,12 @@ class ClassDataArchiveTest {
     void aChangedJarGetsANewArchive() throws Exception {
         Path jar = Files.writeString(dir.resolve("a.jar"), "jar");
         Path before = recordAndPublish(ClassDataArchive.find(java, jar.toString()));
-        assertThat(ClassDataArchive.find(java, jar.toString()).exists()).isTrue();
+        assertThat(ClassDataArchive.find(java, jar.toString()).use()).isNotNull();
 
         Files.setLastModifiedTime(jar, FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 5_000));
         ClassDataArchive changed = ClassDataArchive.find(java, jar.toString());
-        assertThat(changed.exists()).isFalse();
-        assertThat(changed.useOptions()).noneMatch(o -> o.contains(before.getFileName().toString()));
+        assertThat(changed.use()).isNull();
+        assertThat(changed.path()).isNotEqualTo(before);
         Files.deleteIfExists(before);
     }
 
@@ -53,19 +61,106 @@ class ClassDataArchiveTest {
         Path crashed = archive.recordingFile();
         Files.writeString(crashed, "partial");
         archive.recorded(crashed, 137);
-        assertThat(archive.exists()).isFalse();
+        assertThat(archive.use()).isNull();
         assertThat(crashed).doesNotExist();
 
         Path published = recordAndPublish(archive);
-        assertThat(archive.exists()).isTrue();
+        assertThat(archive.use()).isNotNull();
         Files.deleteIfExists(published);
+    }
+
+    @Test
+    void pruningKeepsTheArchivesUsedLastWithinTheCapAndDropsAbandonedRecordings() throws Exception {
+        Path cache = Files.createDirectories(dir.resolve("prune"));
+        long now = System.currentTimeMillis();
+        List<Path> archives = new ArrayList<>();
+        for (int i = 0; i < 5; i++) { // worker-0 used longest ago, worker-4 last
+            Path archive = Files.write(cache.resolve("worker-" + i + ".jsa"), new byte[1000]);
+            Files.setLastModifiedTime(archive, FileTime.fromMillis(now - (5 - i) * 60_000L));
+            archives.add(archive);
+        }
+        Path abandoned = Files.writeString(cache.resolve("worker-9.jsa.1-2.tmp"), "partial");
+        Files.setLastModifiedTime(abandoned, FileTime.fromMillis(now - ClassDataArchive.STALE_RECORDING.toMillis() - 1));
+        Path recording = Files.writeString(cache.resolve("worker-8.jsa.3-4.tmp"), "in progress elsewhere");
+
+        ClassDataArchive.prune(cache, 3_000, archives.get(0));
+
+        assertThat(archives.get(0)).as("the one just published stays").exists();
+        assertThat(archives.get(4)).exists();
+        assertThat(archives.get(3)).exists();
+        assertThat(archives.get(2)).doesNotExist();
+        assertThat(archives.get(1)).doesNotExist();
+        assertThat(abandoned).doesNotExist();
+        assertThat(recording).as("a young recording belongs to a JVM still running").exists();
+    }
+
+    @Test
+    void thePublishedArchiveIsReadableByItsOwnerOnly() throws Exception {
+        Path jar = Files.writeString(dir.resolve("c.jar"), "jar-" + System.nanoTime());
+        Path published = recordAndPublish(ClassDataArchive.find(java, jar.toString()));
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(published))).isEqualTo("r--------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(published.getParent())))
+                .isEqualTo("rwx------");
+    }
+
+    @Test
+    void aSymbolicLinkOrAFileOthersMayWriteIsNotUsed() throws Exception {
+        Path jar = Files.writeString(dir.resolve("d.jar"), "jar-" + System.nanoTime());
+        ClassDataArchive archive = ClassDataArchive.find(java, jar.toString());
+        Path elsewhere = Files.writeString(dir.resolve("planted.jsa"), "not ours to trust");
+        Files.createSymbolicLink(archive.path(), elsewhere);
+        assertThat(archive.use()).isNull();
+        Files.delete(archive.path());
+
+        Files.writeString(archive.path(), "archive");
+        Files.setPosixFilePermissions(archive.path(), PosixFilePermissions.fromString("rw--w----"));
+        assertThat(archive.use()).isNull();
+        Files.setPosixFilePermissions(archive.path(), PosixFilePermissions.fromString("rw-r--r--"));
+        assertThat(archive.use()).isNotNull();
+    }
+
+    @Test
+    void poolsRecordingAtOnceLeaveOneCompleteArchiveAndNoTemporaryFile() throws Exception {
+        Path jar = Files.writeString(dir.resolve("e.jar"), "jar-" + System.nanoTime());
+        int writers = 4;
+        byte[][] contents = new byte[writers][];
+        for (int i = 0; i < writers; i++) {
+            contents[i] = new byte[256 * 1024];
+            Arrays.fill(contents[i], (byte) (i + 1));
+        }
+        for (int round = 0; round < 20; round++) {
+            CyclicBarrier start = new CyclicBarrier(writers);
+            List<CompletableFuture<Void>> all = new ArrayList<>();
+            for (int i = 0; i < writers; i++) {
+                byte[] content = contents[i];
+                all.add(CompletableFuture.runAsync(() -> {
+                    try {
+                        ClassDataArchive archive = ClassDataArchive.find(java, jar.toString()); // a pool of its own
+                        Path recording = archive.recordingFile();
+                        Files.write(recording, content);
+                        start.await();
+                        archive.recorded(recording, 0);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                }));
+            }
+            CompletableFuture.allOf(all.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+            Path published = ClassDataArchive.find(java, jar.toString()).path();
+            byte[] bytes = Files.readAllBytes(published);
+            assertThat(bytes).hasSize(256 * 1024);
+            assertThat(bytes[0]).isBetween((byte) 1, (byte) writers);
+            assertThat(bytes).isEqualTo(contents[bytes[0] - 1]);
+            try (Stream<Path> files = Files.list(published.getParent())) {
+                assertThat(files.map(Path::toString)).noneMatch(f -> f.endsWith(".tmp"));
+            }
+        }
     }
 
     private static Path recordAndPublish(ClassDataArchive archive) throws Exception {
         Path recording = archive.recordingFile();
         Files.writeString(recording, "archive");
         archive.recorded(recording, 0);
-        String option = archive.useOptions().get(0);
-        return Path.of(option.substring(option.indexOf('=') + 1));
+        return archive.path();
     }
 }

@@ -2,7 +2,9 @@ package dev.procpool.internal.worker;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.kryo5.io.Output;
+import java.io.OutputStream;
 
 /**
  * One input or result inside a frame: a tag byte, then the value. The common immutable types
@@ -55,6 +57,11 @@ public final class Elements {
         }
     }
 
+    private static boolean isCompact(Class<?> type) {
+        return type == Long.class || type == Integer.class || type == String.class || type == byte[].class
+                || type == Double.class || type == Boolean.class;
+    }
+
     private static void writeKryo(Kryo kryo, Output out, Object value) {
         int start = out.position();
         out.writeByte(KRYO);
@@ -69,6 +76,54 @@ public final class Elements {
         out.setPosition(start + 1);
         out.writeInt(end - start - 5); // Kryo's own byte order, as readInt expects
         out.setPosition(end);
+    }
+
+    /**
+     * True when writing failed only because the output reached its size cap (Kryo may wrap that in
+     * exceptions of its own, or of a serializer that caught it): the value may fit in an emptier frame.
+     */
+    public static boolean isOverflow(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof KryoBufferOverflowException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** How many bytes {@link #write} takes for this value, counted without keeping them; -1 if it cannot be written. */
+    public static long measure(Kryo kryo, Object value) {
+        CountingStream counter = new CountingStream();
+        try (Output out = new Output(counter, 64 * 1024)) {
+            if (value == null || isCompact(value.getClass())) {
+                write(kryo, out, value);
+            } else { // as writeKryo, without going back to fill in the length: that byte may be gone already
+                out.writeByte(KRYO);
+                out.writeInt(0);
+                kryo.writeClassAndObject(out, value);
+            }
+            out.flush();
+            return counter.count;
+        } catch (RuntimeException | StackOverflowError e) {
+            return -1;
+        }
+    }
+
+    private static final class CountingStream extends OutputStream {
+        long count;
+
+        @Override
+        public void write(int b) {
+            count++;
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            count += len;
+        }
     }
 
     /** Reads one value; on failure the input is positioned after it and the error rethrown. */

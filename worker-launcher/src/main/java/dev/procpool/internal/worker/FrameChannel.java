@@ -22,6 +22,15 @@ public final class FrameChannel {
 
     private FrameChannel() {}
 
+    /**
+     * What the caller reads when a value cannot travel because of {@link #MAX_PAYLOAD}: its size
+     * (negative when even counting it failed) and the limit.
+     */
+    public static String tooLarge(String what, long serializedBytes) {
+        return what + (serializedBytes < 0 ? " is too big" : " is " + serializedBytes + " bytes serialized")
+                + ", over the limit of " + MAX_PAYLOAD + " bytes for one message between the caller and a worker JVM";
+    }
+
     /** A frame as read: its type and payload (the payload array may be longer than {@code length}). */
     public record Frame(byte type, byte[] payload, int length) {
         /** A Kryo input over the payload, for the message types to decode. */

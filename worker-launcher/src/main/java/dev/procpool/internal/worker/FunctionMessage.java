@@ -14,6 +14,8 @@ import java.io.OutputStream;
  */
 public record FunctionMessage(long id, Object function) {
     public static final byte TYPE = FrameType.FUNCTION;
+    /** The largest encoded function a frame carries, after the id. */
+    public static final int MAX_ENCODED_BYTES = FrameChannel.MAX_PAYLOAD - 8;
 
     /** The function's body bytes; throws what Kryo throws when it cannot be serialized. */
     public static byte[] encode(Kryo kryo, Object function) {

@@ -1,5 +1,6 @@
 package dev.procpool.internal.worker;
 
+import com.esotericsoftware.kryo.kryo5.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -15,8 +16,14 @@ public final class InitFailedMessage {
 
     /** Writes the frame; does not flush. */
     public static void write(OutputStream out, Throwable failure) throws IOException {
-        Output payload = new Output(1024, -1);
-        RemoteFailure.write(payload, failure);
+        RemoteFailure.Captured captured = RemoteFailure.capture(failure);
+        Output payload = new Output(1024, FrameChannel.MAX_PAYLOAD);
+        try {
+            RemoteFailure.write(payload, captured, true);
+        } catch (KryoBufferOverflowException tooBig) {
+            payload.reset();
+            RemoteFailure.write(payload, captured, false);
+        }
         FrameChannel.write(out, TYPE, payload.getBuffer(), payload.position());
     }
 

@@ -2,6 +2,7 @@ package dev.procpool.internal.worker;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import com.esotericsoftware.kryo.kryo5.io.Input;
+import com.esotericsoftware.kryo.kryo5.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -22,31 +23,96 @@ public final class ResultsMessage {
 
     private ResultsMessage() {}
 
-    /** Worker side: outcomes appended as tasks finish, written as one frame. Not thread-safe. */
+    /**
+     * Worker side: outcomes appended as tasks finish, written as one frame. An outcome never makes a
+     * frame too big: when it does not fit after the others, they are written first (given the channel);
+     * a value too big for a frame of its own becomes its task's failure, saying its size and the limit.
+     * Not thread-safe.
+     */
     public static final class Encoder {
-        private final Output outcomes = new Output(64 * 1024, -1);
-        private final Output head = new Output(5);
+        /** The outcome count ahead of the outcomes. */
+        private static final int HEAD_BYTES = 5;
+        private final OutputStream channel;
+        private Output outcomes = newOutcomes();
+        private final Output head = new Output(HEAD_BYTES);
         private int count;
 
-        /** Appends a returned value; one that cannot be serialized becomes the task's failure instead. */
-        public void addValue(Kryo kryo, Object value) {
+        /** An encoder that writes earlier outcomes to {@code channel} when a new one needs their room. */
+        public Encoder(OutputStream channel) {
+            this.channel = channel;
+        }
+
+        /** An encoder that never writes by itself: an outcome that does not fit with the others fails. */
+        public Encoder() {
+            this(null);
+        }
+
+        private static Output newOutcomes() {
+            return new Output(64 * 1024, FrameChannel.MAX_PAYLOAD - HEAD_BYTES);
+        }
+
+        /** Appends a returned value; one that cannot be serialized or sent becomes the task's failure instead. */
+        public void addValue(Kryo kryo, Object value) throws IOException {
+            Throwable failure = tryValue(kryo, value);
+            if (failure != null && Elements.isOverflow(failure) && makeRoom()) {
+                failure = tryValue(kryo, value);
+            }
+            if (failure == null) {
+                return;
+            }
+            if (Elements.isOverflow(failure)) {
+                addFailure(new IllegalStateException(
+                        FrameChannel.tooLarge("the task's result", Elements.measure(kryo, value))));
+            } else {
+                addFailure(new IllegalArgumentException("the task's result cannot be serialized: "
+                        + ThrowableText.describe(failure), failure));
+            }
+        }
+
+        private Throwable tryValue(Kryo kryo, Object value) {
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
                 Elements.write(kryo, outcomes, value);
-            } catch (Throwable notSerializable) {
+            } catch (Throwable notWritten) {
                 outcomes.setPosition(mark);
-                addFailure(new IllegalArgumentException("the task's result cannot be serialized: " + notSerializable,
-                        notSerializable));
-                return;
+                return notWritten;
             }
             count++;
+            return null;
         }
 
-        public void addFailure(Throwable failure) {
-            outcomes.writeByte(FAILURE);
-            RemoteFailure.write(outcomes, failure);
+        /** Appends the task's exception, however it behaves ({@link RemoteFailure#capture}). */
+        public void addFailure(Throwable failure) throws IOException {
+            RemoteFailure.Captured captured = RemoteFailure.capture(failure);
+            if (tryFailure(captured, true) || makeRoom() && tryFailure(captured, true)) {
+                return;
+            }
+            if (!tryFailure(captured, false)) { // the text alone is bounded well below a frame
+                throw new IllegalStateException("a task failure does not fit in an empty frame");
+            }
+        }
+
+        private boolean tryFailure(RemoteFailure.Captured failure, boolean rebuildable) {
+            int mark = outcomes.position();
+            try {
+                outcomes.writeByte(FAILURE);
+                RemoteFailure.write(outcomes, failure, rebuildable);
+            } catch (KryoBufferOverflowException full) {
+                outcomes.setPosition(mark);
+                return false;
+            }
             count++;
+            return true;
+        }
+
+        /** Writes the outcomes so far, if any and if there is a channel; true if the buffer is empty now and was not. */
+        private boolean makeRoom() throws IOException {
+            if (count == 0 || channel == null) {
+                return false;
+            }
+            write(channel);
+            return true;
         }
 
         /** Outcomes appended since the last {@link #write}. */
@@ -64,7 +130,12 @@ public final class ResultsMessage {
             head.reset();
             head.writeVarInt(count, true);
             FrameChannel.write(out, TYPE, head.getBuffer(), head.position(), outcomes.getBuffer(), outcomes.position());
-            outcomes.reset();
+            // one huge result must not pin its buffer for the worker's life
+            if (outcomes.getBuffer().length > FrameChannel.KEPT_BUFFER_MAX) {
+                outcomes = newOutcomes();
+            } else {
+                outcomes.reset();
+            }
             count = 0;
         }
     }

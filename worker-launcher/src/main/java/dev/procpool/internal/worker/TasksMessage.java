@@ -18,26 +18,49 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
 
     /**
      * Parent side: encodes one chunk at a time into buffers kept between chunks, so the hot path
-     * allocates nothing per input beyond what Kryo needs. Not thread-safe.
+     * allocates nothing per input beyond what Kryo needs. The inputs of one frame stay within
+     * {@link FrameChannel#MAX_PAYLOAD}: {@link #add} says when the next one does not fit. Not thread-safe.
      */
     public static final class Encoder {
-        private final Output head = new Output(32);
-        private final Output inputs = new Output(64 * 1024, -1);
+        /** Function id, first sequence number and count, ahead of the inputs. */
+        private static final int HEAD_BYTES = 8 + 8 + 5;
+        private final Output head = new Output(HEAD_BYTES);
+        private Output inputs = newInputs();
         private int count;
+
+        private static Output newInputs() {
+            return new Output(64 * 1024, FrameChannel.MAX_PAYLOAD - HEAD_BYTES);
+        }
 
         /** Starts a new chunk. */
         public void reset() {
-            inputs.reset();
+            // one huge chunk must not pin its buffer for the pool's life
+            if (inputs.getBuffer().length > FrameChannel.KEPT_BUFFER_MAX) {
+                inputs = newInputs();
+            } else {
+                inputs.reset();
+            }
             count = 0;
         }
 
         /**
-         * Appends one input. When it cannot be serialized the buffer is left as it was, the input is
-         * not counted, and the failure is rethrown: the caller fails that input alone.
+         * Appends one input; returns false, the buffer as it was, when it does not fit in this frame (with
+         * no input before it: in no frame at all). When it cannot be serialized the buffer is left as it
+         * was, the input is not counted, and the failure is rethrown: the caller fails that input alone.
          */
-        public void add(Kryo kryo, Object input) {
-            Elements.write(kryo, inputs, input);
+        public boolean add(Kryo kryo, Object input) {
+            int mark = inputs.position();
+            try {
+                Elements.write(kryo, inputs, input);
+            } catch (RuntimeException | StackOverflowError e) {
+                inputs.setPosition(mark);
+                if (Elements.isOverflow(e)) {
+                    return false;
+                }
+                throw e;
+            }
             count++;
+            return true;
         }
 
         /** Inputs appended since {@link #reset()}. */

@@ -55,11 +55,12 @@ public final class WorkerMain {
     /** Frames are read into this by whichever thread holds the reader role, and decoded before the next. */
     private byte[] frameBuffer = new byte[64 * 1024];
     private final Map<Long, Object> functions = new ConcurrentHashMap<>();
-    private final ResultsMessage.Encoder results = new ResultsMessage.Encoder();
+    private final ResultsMessage.Encoder results;
     private long sequence;
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
         this.channel = channel;
+        this.results = new ResultsMessage.Encoder(channel);
         this.slot = slot;
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
@@ -253,7 +254,7 @@ public final class WorkerMain {
         }
     }
 
-    private void runOne(Object function, Object input) {
+    private void runOne(Object function, Object input) throws IOException {
         Object value;
         try {
             value = TaskInvoker.invoke(function, input);
