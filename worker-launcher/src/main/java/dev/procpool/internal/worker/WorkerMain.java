@@ -13,8 +13,9 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@code main} of a worker JVM: {@code WorkerMain <workerId> <slotFile> [own-fds]}.
@@ -28,6 +29,13 @@ import java.util.concurrent.ConcurrentHashMap;
  * parent's death (stdin EOF) is seen while a task runs; tasks run one at a time in the order they
  * arrived and their results are written in that order, so the parent needs no task ids on the way
  * back.
+ *
+ * <p>The reader only reads: frames that carry functions or inputs are queued as they came and decoded
+ * by the thread that runs them, because decoding may need a class that only the caller has
+ * ({@link RemoteCode}), and the answer to that request must find a reader that is not itself waiting
+ * for a class. Nor does the reader ever wait for the channel's write lock (a PING finding it held is
+ * answered by the frame being written): so it always drains the parent's writes, and the parent may
+ * answer a request from its own reading thread without risk of a deadlock.
  */
 public final class WorkerMain {
     /** The argument that says the channel is on {@link #CHANNEL_IN_FD} and {@link #CHANNEL_OUT_FD}. */
@@ -42,6 +50,9 @@ public final class WorkerMain {
     private static final long PARENT_POLL_MILLIS = 200;
 
     private final OutputStream channel;
+    /** Guards writes to {@link #channel}: results, PONGs, code requests. */
+    private final ReentrantLock channelLock = new ReentrantLock();
+    private final RemoteCode remote;
     private final RunningTaskSlot slot;
     private final Kryo readKryo;
     private final Kryo writeKryo;
@@ -52,15 +63,17 @@ public final class WorkerMain {
     private boolean running;
     private boolean shutdownRead;
     private InputStream stdin;
-    /** Frames are read into this by whichever thread holds the reader role, and decoded before the next. */
-    private byte[] frameBuffer = new byte[64 * 1024];
-    private final Map<Long, Object> functions = new ConcurrentHashMap<>();
+    /** Payload buffers for the reader, given back once their frame is decoded; guarded by roles. */
+    private final ArrayDeque<byte[]> spareBuffers = new ArrayDeque<>();
+    /** The functions sent, by id; used by the running thread only. */
+    private final Map<Long, Function> functions = new HashMap<>();
     private final ResultsMessage.Encoder results = new ResultsMessage.Encoder();
     private long sequence;
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
         this.channel = channel;
         this.slot = slot;
+        this.remote = new RemoteCode(channel, channelLock, loader);
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
     }
@@ -181,42 +194,86 @@ public final class WorkerMain {
         }
     }
 
-    /** Reads and decodes one frame: work to queue, or null for a frame handled here. */
+    /**
+     * Reads one frame: work to queue (a frame for the running thread to decode, or SHUTDOWN), or null
+     * for a frame handled here. Decodes nothing that could need a class.
+     */
     private Object readFrame() throws IOException {
-        FrameChannel.Frame frame = FrameChannel.read(stdin, frameBuffer);
+        byte[] buffer;
+        synchronized (roles) {
+            buffer = spareBuffers.pollFirst();
+        }
+        FrameChannel.Frame frame = FrameChannel.read(stdin, buffer != null ? buffer : new byte[64 * 1024]);
         if (frame == null) {
             exitNow(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
-        frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
         switch (frame.type()) {
-            case FunctionMessage.TYPE -> {
-                FunctionMessage message = FunctionMessage.read(readKryo, frame);
-                functions.put(message.id(), message.function());
+            case FunctionMessage.TYPE, TasksMessage.TYPE, ReleaseMessage.TYPE -> {
+                return frame;
             }
-            case TasksMessage.TYPE -> {
-                return readChunk(TasksMessage.read(readKryo, frame));
-            }
-            case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
             case ShutdownMessage.TYPE -> {
+                recycle(frame.payload());
                 return Shutdown.INSTANCE;
             }
+            case CodeMessage.CLASS_BYTES, CodeMessage.RESOURCE_BYTES -> remote.answered(frame);
             case HeartbeatMessage.PING -> {
-                synchronized (channel) {
-                    HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
-                    channel.flush();
+                // held: a frame is being written, and the parent hears that; a PONG must not wait for it
+                if (channelLock.tryLock()) {
+                    try {
+                        HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
+                        channel.flush();
+                    } finally {
+                        channelLock.unlock();
+                    }
                 }
             }
             default -> protocolError("unexpected frame type " + frame.type());
         }
+        recycle(frame.payload());
         return null;
     }
 
-    private Chunk readChunk(TasksMessage tasks) {
-        Object function = functions.get(tasks.functionId());
-        if (function == null) {
-            protocolError("chunk for unknown function " + tasks.functionId());
+    /** Gives a decoded frame's payload buffer back to the reader. */
+    private void recycle(byte[] payload) {
+        if (payload.length <= FrameChannel.KEPT_BUFFER_MAX) {
+            synchronized (roles) {
+                if (spareBuffers.size() < 3) {
+                    spareBuffers.addLast(payload);
+                }
+            }
         }
-        return new Chunk(function, tasks.firstSequence(), tasks.inputs());
+    }
+
+    /**
+     * Decodes a queued frame on the running thread: a FUNCTION or RELEASE is taken in, a TASKS frame
+     * becomes the chunk to run (null for the others). The function and the inputs are read with the
+     * loader that stands for the caller's class loader, which asks the caller for what it lacks.
+     */
+    private Chunk decode(FrameChannel.Frame frame) {
+        try {
+            switch (frame.type()) {
+                case FunctionMessage.TYPE -> {
+                    FunctionMessage message = FunctionMessage.read(readKryo, frame, remote::loader);
+                    functions.put(message.id(), new Function(message.function(), remote.loader(message.scope())));
+                }
+                case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
+                case TasksMessage.TYPE -> {
+                    Function function = functions.get(TasksMessage.functionId(frame));
+                    if (function == null) {
+                        protocolError("chunk for unknown function " + TasksMessage.functionId(frame));
+                    }
+                    if (readKryo.getClassLoader() != function.loader) {
+                        readKryo.setClassLoader(function.loader);
+                    }
+                    TasksMessage tasks = TasksMessage.read(readKryo, frame);
+                    return new Chunk(function, tasks.firstSequence(), tasks.inputs());
+                }
+                default -> protocolError("unexpected frame type " + frame.type());
+            }
+            return null;
+        } finally {
+            recycle(frame.payload());
+        }
     }
 
     /** Runs queued work until the queue is empty, then hands the results to the parent. */
@@ -236,13 +293,20 @@ public final class WorkerMain {
                 ProcessGroup.killOwnTree();
                 System.exit(0);
             }
-            Chunk chunk = (Chunk) next;
+            Chunk chunk = decode((FrameChannel.Frame) next);
+            if (chunk == null) {
+                continue;
+            }
             if (chunk.firstSequence != sequence) {
                 protocolError("chunk starts at task " + chunk.firstSequence + ", expected " + sequence);
             }
+            Thread self = Thread.currentThread();
+            if (self.getContextClassLoader() != chunk.function.loader) { // what ServiceLoader & co. look in
+                self.setContextClassLoader(chunk.function.loader);
+            }
             for (Object input : chunk.inputs) {
                 slot.set(sequence++);
-                runOne(chunk.function, input);
+                runOne(chunk.function.function, input);
                 long now = System.nanoTime();
                 if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.bytes() >= RESULT_FLUSH_BYTES
                         || results.count() >= RESULT_FLUSH_COUNT) {
@@ -268,9 +332,12 @@ public final class WorkerMain {
         if (results.count() == 0) {
             return;
         }
-        synchronized (channel) { // the stdin reader answers pings on it too
+        channelLock.lock(); // the stdin reader answers pings on it too, tasks send code requests
+        try {
             results.write(channel);
             channel.flush();
+        } finally {
+            channelLock.unlock();
         }
     }
 
@@ -288,7 +355,10 @@ public final class WorkerMain {
         }
     }
 
-    private record Chunk(Object function, long firstSequence, Object[] inputs) {}
+    /** A function as the worker keeps it: with the loader its inputs are read with and its tasks run under. */
+    private record Function(Object function, ClassLoader loader) {}
+
+    private record Chunk(Function function, long firstSequence, Object[] inputs) {}
 
     private enum Shutdown { INSTANCE }
 }
