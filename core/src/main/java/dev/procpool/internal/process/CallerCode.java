@@ -122,14 +122,23 @@ final class CallerCode {
             return null;
         }
         String resource = subject.getName().replace('.', '/') + ".class";
-        if (loader.getResource(resource) != null || ClassLoader.getSystemClassLoader().getResource(resource) != null) {
+        if (ClassLoader.getSystemClassLoader().getResource(resource) != null || canRead(loader, resource)) {
             return null;
         }
         return "the task's class " + subject.getName() + " cannot be made available to worker JVMs: it is not on"
                 + " their class path, and the class loader it came from, " + describe(loader) + ", cannot give its"
-                + " bytes (getResource(\"" + resource + "\") returns null). Put the class on the class path (or"
+                + " bytes (getResourceAsStream(\"" + resource + "\") returns null). Put the class on the class path (or"
                 + " in the pool's classPath(...)), have its class loader serve its .class files through"
                 + " getResource/getResourceAsStream, or run this pool in PoolMode.THREADS";
+    }
+
+    /** What a worker's request would get: the same call, without reading the bytes. */
+    private static boolean canRead(ClassLoader loader, String resource) {
+        try (InputStream in = loader.getResourceAsStream(resource)) {
+            return in != null;
+        } catch (IOException | RuntimeException e) {
+            return false;
+        }
     }
 
     static String describe(ClassLoader loader) {
