@@ -90,6 +90,9 @@ class CallerOnlyClassesTest {
                     one -> assertThat(one).matches("hello from the caller 1 from procpool-caller-\\d+,"
                             + " context procpool-caller-\\d+"),
                     two -> assertThat(two).startsWith("hello from the caller 2 from procpool-caller-"));
+            // many one-input chunks in flight while the workers fetch: no frame waits on a class
+            List<Long> many = java.util.stream.LongStream.range(0, 300).boxed().toList();
+            assertThat(pool.map(greet, many, 1)).hasSize(300).allSatisfy(g -> assertThat(g).startsWith("hello"));
             assertThat(pool.stats().workers()).hasSize(2);
         }
     }

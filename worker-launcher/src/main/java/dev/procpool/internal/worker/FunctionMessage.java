@@ -33,6 +33,18 @@ public record FunctionMessage(long id, long scope, Object function) {
         FrameChannel.write(out, TYPE, head.getBuffer(), head.position(), encodedFunction, encodedFunction.length);
     }
 
+    /** The function id of a FUNCTION frame, without decoding the function. */
+    public static long id(FrameChannel.Frame frame) {
+        return frame.input().readLong();
+    }
+
+    /** The scope of a FUNCTION frame, without decoding the function. */
+    public static long scope(FrameChannel.Frame frame) {
+        Input in = frame.input();
+        in.readLong();
+        return in.readLong();
+    }
+
     /** Reads the frame with {@code kryo}, set first to the class loader that stands for the frame's scope. */
     public static FunctionMessage read(Kryo kryo, FrameChannel.Frame frame, LongFunction<ClassLoader> loaders) {
         Input in = frame.input();

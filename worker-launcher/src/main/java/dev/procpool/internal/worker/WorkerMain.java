@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -30,8 +31,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * arrived and their results are written in that order, so the parent needs no task ids on the way
  * back.
  *
- * <p>The reader only reads: frames that carry functions or inputs are queued as they came and decoded
- * by the thread that runs them, because decoding may need a class that only the caller has
+ * <p>The reader decodes only what the worker's own class path can rebuild (scope 0: the caller's
+ * application class loader, the plain {@code java -cp} case), so decoding the next chunk overlaps the
+ * running one. Frames of a call whose classes come from another caller loader are queued as they came
+ * and decoded by the thread that runs them: decoding may need a class that only the caller has
  * ({@link RemoteCode}), and the answer to that request must find a reader that is not itself waiting
  * for a class. Nor does the reader ever wait for the channel's write lock (a PING finding it held is
  * answered by the frame being written): so it always drains the parent's writes, and the parent may
@@ -54,7 +57,10 @@ public final class WorkerMain {
     private final ReentrantLock channelLock = new ReentrantLock();
     private final RemoteCode remote;
     private final RunningTaskSlot slot;
+    /** The reader's: frames of scope 0. */
     private final Kryo readKryo;
+    /** The running thread's: frames of other scopes; made on first use. */
+    private Kryo runKryo;
     private final Kryo writeKryo;
     /** Guards the roles and the queue: which thread reads stdin, which runs tasks. */
     private final Object roles = new Object();
@@ -65,8 +71,11 @@ public final class WorkerMain {
     private InputStream stdin;
     /** Payload buffers for the reader, given back once their frame is decoded; guarded by roles. */
     private final ArrayDeque<byte[]> spareBuffers = new ArrayDeque<>();
-    /** The functions sent, by id; used by the running thread only. */
-    private final Map<Long, Function> functions = new HashMap<>();
+    private static final int SPARE_BUFFER_MIN = 64 * 1024;
+    /** The functions sent, by id: scope 0 ones put by the reader, others by the running thread. */
+    private final Map<Long, Function> functions = new ConcurrentHashMap<>();
+    /** The reader's: the scope of each function of a scope other than 0, until released. */
+    private final Map<Long, Long> scopedFunctions = new HashMap<>();
     private final ResultsMessage.Encoder results = new ResultsMessage.Encoder();
     private long sequence;
 
@@ -74,6 +83,7 @@ public final class WorkerMain {
         this.channel = channel;
         this.slot = slot;
         this.remote = new RemoteCode(channel, channelLock, loader);
+        this.spareBuffers.add(new byte[SPARE_BUFFER_MIN]);
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
     }
@@ -195,21 +205,51 @@ public final class WorkerMain {
     }
 
     /**
-     * Reads one frame: work to queue (a frame for the running thread to decode, or SHUTDOWN), or null
-     * for a frame handled here. Decodes nothing that could need a class.
+     * Reads one frame: work to queue (a chunk, a frame for the running thread to decode, or SHUTDOWN),
+     * or null for a frame handled here. Decodes nothing that could need a class from the caller.
      */
     private Object readFrame() throws IOException {
         byte[] buffer;
         synchronized (roles) {
             buffer = spareBuffers.pollFirst();
         }
-        FrameChannel.Frame frame = FrameChannel.read(stdin, buffer != null ? buffer : new byte[64 * 1024]);
+        // without a spare (frames queue up while a task runs), one of the frame's own size
+        FrameChannel.Frame frame = FrameChannel.read(stdin, buffer);
+        if (buffer != null && frame != null && frame.payload() != buffer) {
+            recycle(buffer);
+        }
         if (frame == null) {
             exitNow(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
         switch (frame.type()) {
-            case FunctionMessage.TYPE, TasksMessage.TYPE, ReleaseMessage.TYPE -> {
-                return frame;
+            case FunctionMessage.TYPE -> {
+                long scope = FunctionMessage.scope(frame);
+                if (scope != RemoteCode.LOCAL_SCOPE) {
+                    scopedFunctions.put(FunctionMessage.id(frame), scope);
+                    return frame;
+                }
+                FunctionMessage message = FunctionMessage.read(readKryo, frame, remote::loader);
+                functions.put(message.id(), new Function(message.function(), remote.loader(scope)));
+            }
+            case TasksMessage.TYPE -> {
+                long functionId = TasksMessage.functionId(frame);
+                if (scopedFunctions.containsKey(functionId)) {
+                    return frame;
+                }
+                Function function = functions.get(functionId);
+                if (function == null) {
+                    protocolError("chunk for unknown function " + functionId);
+                }
+                TasksMessage tasks = TasksMessage.read(readKryo, frame);
+                recycle(frame.payload());
+                return new Chunk(function, tasks.firstSequence(), tasks.inputs());
+            }
+            case ReleaseMessage.TYPE -> {
+                long functionId = ReleaseMessage.read(frame);
+                if (scopedFunctions.remove(functionId) != null) {
+                    return frame; // its chunks may still wait in the queue
+                }
+                functions.remove(functionId);
             }
             case ShutdownMessage.TYPE -> {
                 recycle(frame.payload());
@@ -233,9 +273,9 @@ public final class WorkerMain {
         return null;
     }
 
-    /** Gives a decoded frame's payload buffer back to the reader. */
+    /** Gives a decoded frame's payload buffer back to the reader (small ones are not worth keeping). */
     private void recycle(byte[] payload) {
-        if (payload.length <= FrameChannel.KEPT_BUFFER_MAX) {
+        if (payload.length >= SPARE_BUFFER_MIN && payload.length <= FrameChannel.KEPT_BUFFER_MAX) {
             synchronized (roles) {
                 if (spareBuffers.size() < 3) {
                     spareBuffers.addLast(payload);
@@ -245,15 +285,19 @@ public final class WorkerMain {
     }
 
     /**
-     * Decodes a queued frame on the running thread: a FUNCTION or RELEASE is taken in, a TASKS frame
-     * becomes the chunk to run (null for the others). The function and the inputs are read with the
-     * loader that stands for the caller's class loader, which asks the caller for what it lacks.
+     * Decodes a queued frame of a scope other than 0 on the running thread: a FUNCTION or RELEASE is
+     * taken in, a TASKS frame becomes the chunk to run (null for the others). The function and the
+     * inputs are read with the loader that stands for the caller's class loader, which asks the caller
+     * for what it lacks.
      */
     private Chunk decode(FrameChannel.Frame frame) {
+        if (runKryo == null) {
+            runKryo = KryoSetup.newKryo(readKryo.getClassLoader());
+        }
         try {
             switch (frame.type()) {
                 case FunctionMessage.TYPE -> {
-                    FunctionMessage message = FunctionMessage.read(readKryo, frame, remote::loader);
+                    FunctionMessage message = FunctionMessage.read(runKryo, frame, remote::loader);
                     functions.put(message.id(), new Function(message.function(), remote.loader(message.scope())));
                 }
                 case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
@@ -262,10 +306,10 @@ public final class WorkerMain {
                     if (function == null) {
                         protocolError("chunk for unknown function " + TasksMessage.functionId(frame));
                     }
-                    if (readKryo.getClassLoader() != function.loader) {
-                        readKryo.setClassLoader(function.loader);
+                    if (runKryo.getClassLoader() != function.loader) {
+                        runKryo.setClassLoader(function.loader);
                     }
-                    TasksMessage tasks = TasksMessage.read(readKryo, frame);
+                    TasksMessage tasks = TasksMessage.read(runKryo, frame);
                     return new Chunk(function, tasks.firstSequence(), tasks.inputs());
                 }
                 default -> protocolError("unexpected frame type " + frame.type());
@@ -293,7 +337,7 @@ public final class WorkerMain {
                 ProcessGroup.killOwnTree();
                 System.exit(0);
             }
-            Chunk chunk = decode((FrameChannel.Frame) next);
+            Chunk chunk = next instanceof FrameChannel.Frame frame ? decode(frame) : (Chunk) next;
             if (chunk == null) {
                 continue;
             }
