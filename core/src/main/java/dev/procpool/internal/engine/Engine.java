@@ -24,6 +24,14 @@ public interface Engine {
     /** Kills every worker now; returns without waiting for more than a short, bounded time. */
     void terminate();
 
+    /**
+     * Why this engine cannot run the job's task at all (its class cannot reach the workers), or null:
+     * the call then fails before any input runs.
+     */
+    default dev.procpool.ProcessPoolException cannotRun(Job job) {
+        return null;
+    }
+
     /** Hands queued chunks to idle workers, on the calling thread where it can; wakes the rest. */
     void dispatch();
 

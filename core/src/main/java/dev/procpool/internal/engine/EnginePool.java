@@ -228,6 +228,13 @@ public abstract class EnginePool implements Pool {
             if (job.isFinished()) {
                 return;
             }
+        }
+        ProcessPoolException cannotRun = engine.cannotRun(job);
+        if (cannotRun != null) {
+            job.failAll(cannotRun);
+            return;
+        }
+        synchronized (this) {
             active.add(job);
         }
         job.completion().whenComplete((r, e) -> active.remove(job));

@@ -18,7 +18,10 @@ public abstract class Job {
 
     public final long id = IDS.incrementAndGet();
     public final Object function;
-    /** Results are rebuilt with the caller's class loader, not the loader of a library thread. */
+    /**
+     * Results are rebuilt with the loader of the task's function, then the caller's context loader, not
+     * the loader of a library thread; workers fetch what their class path lacks from it.
+     */
     public final ClassLoader classLoader;
     public final PoolCounters counters;
     public final FunctionCache functions;
@@ -35,8 +38,8 @@ public abstract class Job {
         this.function = function;
         this.counters = counters;
         this.functions = functions;
-        ClassLoader context = Thread.currentThread().getContextClassLoader();
-        this.classLoader = context != null ? context : function.getClass().getClassLoader();
+        this.classLoader = CallLoaders.forCall(function.getClass().getClassLoader(),
+                Thread.currentThread().getContextClassLoader());
     }
 
     /** The next chunk to run, or null when this job has none to give right now. Called under the scheduler lock. */

@@ -5,6 +5,7 @@ import dev.procpool.internal.engine.Chunk;
 import dev.procpool.internal.engine.FunctionCache;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
+import dev.procpool.internal.worker.CodeMessage;
 import dev.procpool.internal.worker.ConfigMessage;
 import dev.procpool.internal.worker.Elements;
 import dev.procpool.internal.worker.FrameChannel;
@@ -182,7 +183,7 @@ final class ChunkSender {
         OutputStream stdin = jvm.stdin();
         if (!functionsSent.containsKey(function.id)) {
             releaseFunctions(stdin);
-            FunctionMessage.write(stdin, function.id, function.bytes);
+            FunctionMessage.write(stdin, function.id, CallerCode.scopeOf(job.classLoader), function.bytes);
             functionsSent.put(function.id, function);
         }
         tasks.write(stdin, function.id, firstSequence);
@@ -233,6 +234,32 @@ final class ChunkSender {
             inputs[j] = chunk.inputs()[kept[j]];
         }
         return new Chunk(job, indices, inputs);
+    }
+
+    /**
+     * Answers a worker's request for a class or resource from the caller's loader (on the reader's
+     * thread: the worker's reader never waits on anything, so this write cannot be held up for long).
+     */
+    void answer(CodeMessage.Request request) {
+        String[] reason = new String[1];
+        byte[] bytes = CallerCode.bytesFor(request, reason);
+        if (bytes == null) {
+            log.debug("worker-{}: {} {} not available: {}", worker.id, request.forClass() ? "class" : "resource",
+                    request.name(), reason[0]);
+        } else {
+            log.debug("worker-{}: sending {} {} ({} bytes)", worker.id, request.forClass() ? "class" : "resource",
+                    request.name(), bytes.length);
+        }
+        lock.lock();
+        try {
+            OutputStream stdin = jvm.stdin();
+            CodeMessage.writeAnswer(stdin, request, bytes, reason[0]);
+            stdin.flush();
+        } catch (IOException e) {
+            log.debug("worker-{}: answering failed ({}); the reader settles its tasks", worker.id, e.toString());
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** Tells the worker to forget functions no call will use again. */

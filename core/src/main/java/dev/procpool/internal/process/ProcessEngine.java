@@ -330,6 +330,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     }
 
     @Override
+    public ProcessPoolException cannotRun(Job job) {
+        return CallerCode.unavailable(job.function);
+    }
+
+    @Override
     public void dispatch() {
         // one chunk to every idle worker first, so that a burst never piles onto the first one
         for (WorkerProcess worker : workers) {

@@ -4,6 +4,7 @@ import dev.procpool.ProcessPoolException;
 import dev.procpool.internal.engine.Chunk;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.TaskFailures;
+import dev.procpool.internal.worker.CodeMessage;
 import dev.procpool.internal.worker.FrameChannel;
 import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.InitFailedMessage;
@@ -57,6 +58,10 @@ final class ResultReader implements Runnable {
                     frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
                     worker.heard();
                     if (frame.type() == HeartbeatMessage.PONG) {
+                        continue;
+                    }
+                    if (CodeMessage.isRequest(frame.type())) {
+                        worker.answer(CodeMessage.readRequest(frame));
                         continue;
                     }
                     if (frame.type() != ResultsMessage.TYPE) {

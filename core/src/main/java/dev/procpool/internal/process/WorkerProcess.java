@@ -379,6 +379,11 @@ public final class WorkerProcess {
         s.start();
     }
 
+    /** The worker asked for a class or resource only the caller has. */
+    void answer(dev.procpool.internal.worker.CodeMessage.Request request) {
+        sender.answer(request);
+    }
+
     void initializerFailed(RemoteFailure failure) {
         listener.onInitializerFailed(this, failure);
     }

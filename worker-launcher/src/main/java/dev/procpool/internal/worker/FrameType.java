@@ -4,7 +4,7 @@ package dev.procpool.internal.worker;
  * The message types of the wire protocol; one byte in every frame header. Each has one class that
  * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
  * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
- * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}.
+ * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}, {@link CodeMessage}.
  */
 public final class FrameType {
     private FrameType() {}
@@ -22,6 +22,10 @@ public final class FrameType {
     public static final byte SHUTDOWN = 5;
     /** Are you alive? Sent only to a worker that has been quiet for a while. */
     public static final byte PING = 6;
+    /** The bytes of a class a worker asked for with CLASS_REQUEST, or "not found". */
+    public static final byte CLASS_BYTES = 7;
+    /** The bytes of a resource a worker asked for with RESOURCE_REQUEST, or "not found". */
+    public static final byte RESOURCE_BYTES = 8;
 
     // worker -> parent
     /** The worker has run its initializer and takes tasks: pid, JVM version. */
@@ -32,4 +36,8 @@ public final class FrameType {
     public static final byte INIT_FAILED = 22;
     /** The answer to PING, from the worker's stdin reader. */
     public static final byte PONG = 23;
+    /** A class the worker's class path lacks: the parent answers with CLASS_BYTES from the caller's loader. */
+    public static final byte CLASS_REQUEST = 24;
+    /** A resource the worker's class path lacks: the parent answers with RESOURCE_BYTES. */
+    public static final byte RESOURCE_REQUEST = 25;
 }

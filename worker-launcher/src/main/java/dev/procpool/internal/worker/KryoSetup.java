@@ -9,7 +9,9 @@ import com.esotericsoftware.kryo.kryo5.minlog.Log;
 import com.esotericsoftware.kryo.kryo5.objenesis.strategy.StdInstantiatorStrategy;
 import com.esotericsoftware.kryo.kryo5.serializers.ClosureSerializer;
 import com.esotericsoftware.kryo.kryo5.serializers.JavaSerializer;
+import com.esotericsoftware.kryo.kryo5.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.kryo5.util.DefaultInstantiatorStrategy;
+import com.esotericsoftware.kryo.kryo5.util.MapReferenceResolver;
 import dev.procpool.spi.KryoCustomizer;
 import java.io.Serializable;
 import java.nio.file.FileSystems;
@@ -100,6 +102,29 @@ public final class KryoSetup {
 
     /** JDK classes keep private state that FieldSerializer cannot reach without --add-opens. */
     private static final class ProcpoolKryo extends Kryo {
+        private final LoaderScopedClassResolver classResolver;
+
+        ProcpoolKryo() {
+            this(new LoaderScopedClassResolver());
+        }
+
+        private ProcpoolKryo(LoaderScopedClassResolver classResolver) {
+            super(classResolver, new MapReferenceResolver());
+            this.classResolver = classResolver;
+        }
+
+        /**
+         * Kryo remembers the class it found for each name for good; the same name may stand for another
+         * class in another loader (two jshell sessions, two plugins), so a new loader starts afresh.
+         */
+        @Override
+        public void setClassLoader(ClassLoader classLoader) {
+            if (classResolver != null && classLoader != getClassLoader()) {
+                classResolver.forgetNames();
+            }
+            super.setClassLoader(classLoader);
+        }
+
         /**
          * Records and plain classes are taken apart by reflection, which a named module allows only in
          * the packages it opens; Java serialization needs no such leave.
@@ -141,6 +166,15 @@ public final class KryoSetup {
             String name = type.getName();
             return name.startsWith("java.") || name.startsWith("javax.") || name.startsWith("jdk.")
                     || name.startsWith("sun.") || name.startsWith("com.sun.");
+        }
+    }
+
+    /** Kryo's resolver, with its name-to-class memory cleared when the class loader changes. */
+    private static final class LoaderScopedClassResolver extends DefaultClassResolver {
+        void forgetNames() {
+            if (nameToClass != null) {
+                nameToClass.clear();
+            }
         }
     }
 

@@ -30,21 +30,31 @@ public final class ResultsMessage {
      * Not thread-safe.
      */
     public static final class Encoder {
+        /** Writes the encoder's outcomes now ({@link #write}), under whatever guards the channel. */
+        @FunctionalInterface
+        public interface Sender {
+            void sendNow() throws IOException;
+        }
+
         /** The outcome count ahead of the outcomes. */
         private static final int HEAD_BYTES = 5;
-        private final OutputStream channel;
+        private final Sender sender;
         private Output outcomes = newOutcomes();
         private final Output head = new Output(HEAD_BYTES);
         private int count;
 
-        /** An encoder that writes earlier outcomes to {@code channel} when a new one needs their room. */
-        public Encoder(OutputStream channel) {
-            this.channel = channel;
+        /**
+         * An encoder that has earlier outcomes written when a new one needs their room.
+         *
+         * @param sender writes this encoder's outcomes to the channel (other threads write frames too)
+         */
+        public Encoder(Sender sender) {
+            this.sender = sender;
         }
 
         /** An encoder that never writes by itself: an outcome that does not fit with the others fails. */
         public Encoder() {
-            this(null);
+            this((Sender) null);
         }
 
         private static Output newOutcomes() {
@@ -108,11 +118,11 @@ public final class ResultsMessage {
 
         /** Writes the outcomes so far, if any and if there is a channel; true if the buffer is empty now and was not. */
         private boolean makeRoom() throws IOException {
-            if (count == 0 || channel == null) {
+            if (count == 0 || sender == null) {
                 return false;
             }
-            write(channel);
-            return true;
+            sender.sendNow();
+            return count == 0;
         }
 
         /** Outcomes appended since the last {@link #write}. */

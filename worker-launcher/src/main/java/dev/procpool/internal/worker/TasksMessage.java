@@ -78,6 +78,11 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         }
     }
 
+    /** The function a TASKS frame names, without decoding its inputs. */
+    public static long functionId(FrameChannel.Frame frame) {
+        return frame.input().readLong();
+    }
+
     public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame) {
         Input in = frame.input();
         long functionId = in.readLong();

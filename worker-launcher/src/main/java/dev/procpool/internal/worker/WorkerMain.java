@@ -13,8 +13,10 @@ import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The {@code main} of a worker JVM: {@code WorkerMain <workerId> <slotFile> [own-fds]}.
@@ -28,6 +30,15 @@ import java.util.concurrent.ConcurrentHashMap;
  * parent's death (stdin EOF) is seen while a task runs; tasks run one at a time in the order they
  * arrived and their results are written in that order, so the parent needs no task ids on the way
  * back.
+ *
+ * <p>The reader decodes only what the worker's own class path can rebuild (scope 0: the caller's
+ * application class loader, the plain {@code java -cp} case), so decoding the next chunk overlaps the
+ * running one. Frames of a call whose classes come from another caller loader are queued as they came
+ * and decoded by the thread that runs them: decoding may need a class that only the caller has
+ * ({@link RemoteCode}), and the answer to that request must find a reader that is not itself waiting
+ * for a class. Nor does the reader ever wait for the channel's write lock (a PING finding it held is
+ * answered by the frame being written): so it always drains the parent's writes, and the parent may
+ * answer a request from its own reading thread without risk of a deadlock.
  */
 public final class WorkerMain {
     /** The argument that says the channel is on {@link #CHANNEL_IN_FD} and {@link #CHANNEL_OUT_FD}. */
@@ -42,8 +53,14 @@ public final class WorkerMain {
     private static final long PARENT_POLL_MILLIS = 200;
 
     private final OutputStream channel;
+    /** Guards writes to {@link #channel}: results, PONGs, code requests. */
+    private final ReentrantLock channelLock = new ReentrantLock();
+    private final RemoteCode remote;
     private final RunningTaskSlot slot;
+    /** The reader's: frames of scope 0. */
     private final Kryo readKryo;
+    /** The running thread's: frames of other scopes; made on first use. */
+    private Kryo runKryo;
     private final Kryo writeKryo;
     /** Guards the roles and the queue: which thread reads stdin, which runs tasks. */
     private final Object roles = new Object();
@@ -52,16 +69,22 @@ public final class WorkerMain {
     private boolean running;
     private boolean shutdownRead;
     private InputStream stdin;
-    /** Frames are read into this by whichever thread holds the reader role, and decoded before the next. */
-    private byte[] frameBuffer = new byte[64 * 1024];
-    private final Map<Long, Object> functions = new ConcurrentHashMap<>();
+    /** Payload buffers for the reader, given back once their frame is decoded; guarded by roles. */
+    private final ArrayDeque<byte[]> spareBuffers = new ArrayDeque<>();
+    private static final int SPARE_BUFFER_MIN = 64 * 1024;
+    /** The functions sent, by id: scope 0 ones put by the reader, others by the running thread. */
+    private final Map<Long, Function> functions = new ConcurrentHashMap<>();
+    /** The reader's: the scope of each function of a scope other than 0, until released. */
+    private final Map<Long, Long> scopedFunctions = new HashMap<>();
     private final ResultsMessage.Encoder results;
     private long sequence;
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
         this.channel = channel;
-        this.results = new ResultsMessage.Encoder(channel);
+        this.results = new ResultsMessage.Encoder(this::handOffResults);
         this.slot = slot;
+        this.remote = new RemoteCode(channel, channelLock, loader);
+        this.spareBuffers.add(new byte[SPARE_BUFFER_MIN]);
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
     }
@@ -182,42 +205,120 @@ public final class WorkerMain {
         }
     }
 
-    /** Reads and decodes one frame: work to queue, or null for a frame handled here. */
+    /**
+     * Reads one frame: work to queue (a chunk, a frame for the running thread to decode, or SHUTDOWN),
+     * or null for a frame handled here. Decodes nothing that could need a class from the caller.
+     */
     private Object readFrame() throws IOException {
-        FrameChannel.Frame frame = FrameChannel.read(stdin, frameBuffer);
+        byte[] buffer;
+        synchronized (roles) {
+            buffer = spareBuffers.pollFirst();
+        }
+        // without a spare (frames queue up while a task runs), one of the frame's own size
+        FrameChannel.Frame frame = FrameChannel.read(stdin, buffer);
+        if (buffer != null && frame != null && frame.payload() != buffer) {
+            recycle(buffer);
+        }
         if (frame == null) {
             exitNow(WorkerExitCodes.PARENT_GONE); // no SHUTDOWN came first: the parent is gone
         }
-        frameBuffer = FrameChannel.keep(frame.payload(), frameBuffer);
         switch (frame.type()) {
             case FunctionMessage.TYPE -> {
-                FunctionMessage message = FunctionMessage.read(readKryo, frame);
-                functions.put(message.id(), message.function());
+                long scope = FunctionMessage.scope(frame);
+                if (scope != RemoteCode.LOCAL_SCOPE) {
+                    scopedFunctions.put(FunctionMessage.id(frame), scope);
+                    return frame;
+                }
+                FunctionMessage message = FunctionMessage.read(readKryo, frame, remote::loader);
+                functions.put(message.id(), new Function(message.function(), remote.loader(scope)));
             }
             case TasksMessage.TYPE -> {
-                return readChunk(TasksMessage.read(readKryo, frame));
+                long functionId = TasksMessage.functionId(frame);
+                if (scopedFunctions.containsKey(functionId)) {
+                    return frame;
+                }
+                Function function = functions.get(functionId);
+                if (function == null) {
+                    protocolError("chunk for unknown function " + functionId);
+                }
+                TasksMessage tasks = TasksMessage.read(readKryo, frame);
+                recycle(frame.payload());
+                return new Chunk(function, tasks.firstSequence(), tasks.inputs());
             }
-            case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
+            case ReleaseMessage.TYPE -> {
+                long functionId = ReleaseMessage.read(frame);
+                if (scopedFunctions.remove(functionId) != null) {
+                    return frame; // its chunks may still wait in the queue
+                }
+                functions.remove(functionId);
+            }
             case ShutdownMessage.TYPE -> {
+                recycle(frame.payload());
                 return Shutdown.INSTANCE;
             }
+            case CodeMessage.CLASS_BYTES, CodeMessage.RESOURCE_BYTES -> remote.answered(frame);
             case HeartbeatMessage.PING -> {
-                synchronized (channel) {
-                    HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
-                    channel.flush();
+                // held: a frame is being written, and the parent hears that; a PONG must not wait for it
+                if (channelLock.tryLock()) {
+                    try {
+                        HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
+                        channel.flush();
+                    } finally {
+                        channelLock.unlock();
+                    }
                 }
             }
             default -> protocolError("unexpected frame type " + frame.type());
         }
+        recycle(frame.payload());
         return null;
     }
 
-    private Chunk readChunk(TasksMessage tasks) {
-        Object function = functions.get(tasks.functionId());
-        if (function == null) {
-            protocolError("chunk for unknown function " + tasks.functionId());
+    /** Gives a decoded frame's payload buffer back to the reader (small ones are not worth keeping). */
+    private void recycle(byte[] payload) {
+        if (payload.length >= SPARE_BUFFER_MIN && payload.length <= FrameChannel.KEPT_BUFFER_MAX) {
+            synchronized (roles) {
+                if (spareBuffers.size() < 3) {
+                    spareBuffers.addLast(payload);
+                }
+            }
         }
-        return new Chunk(function, tasks.firstSequence(), tasks.inputs());
+    }
+
+    /**
+     * Decodes a queued frame of a scope other than 0 on the running thread: a FUNCTION or RELEASE is
+     * taken in, a TASKS frame becomes the chunk to run (null for the others). The function and the
+     * inputs are read with the loader that stands for the caller's class loader, which asks the caller
+     * for what it lacks.
+     */
+    private Chunk decode(FrameChannel.Frame frame) {
+        if (runKryo == null) {
+            runKryo = KryoSetup.newKryo(readKryo.getClassLoader());
+        }
+        try {
+            switch (frame.type()) {
+                case FunctionMessage.TYPE -> {
+                    FunctionMessage message = FunctionMessage.read(runKryo, frame, remote::loader);
+                    functions.put(message.id(), new Function(message.function(), remote.loader(message.scope())));
+                }
+                case ReleaseMessage.TYPE -> functions.remove(ReleaseMessage.read(frame));
+                case TasksMessage.TYPE -> {
+                    Function function = functions.get(TasksMessage.functionId(frame));
+                    if (function == null) {
+                        protocolError("chunk for unknown function " + TasksMessage.functionId(frame));
+                    }
+                    if (runKryo.getClassLoader() != function.loader) {
+                        runKryo.setClassLoader(function.loader);
+                    }
+                    TasksMessage tasks = TasksMessage.read(runKryo, frame);
+                    return new Chunk(function, tasks.firstSequence(), tasks.inputs());
+                }
+                default -> protocolError("unexpected frame type " + frame.type());
+            }
+            return null;
+        } finally {
+            recycle(frame.payload());
+        }
     }
 
     /** Runs queued work until the queue is empty, then hands the results to the parent. */
@@ -237,13 +338,20 @@ public final class WorkerMain {
                 ProcessGroup.killOwnTree();
                 System.exit(0);
             }
-            Chunk chunk = (Chunk) next;
+            Chunk chunk = next instanceof FrameChannel.Frame frame ? decode(frame) : (Chunk) next;
+            if (chunk == null) {
+                continue;
+            }
             if (chunk.firstSequence != sequence) {
                 protocolError("chunk starts at task " + chunk.firstSequence + ", expected " + sequence);
             }
+            Thread self = Thread.currentThread();
+            if (self.getContextClassLoader() != chunk.function.loader) { // what ServiceLoader & co. look in
+                self.setContextClassLoader(chunk.function.loader);
+            }
             for (Object input : chunk.inputs) {
                 slot.set(sequence++);
-                runOne(chunk.function, input);
+                runOne(chunk.function.function, input);
                 long now = System.nanoTime();
                 if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.bytes() >= RESULT_FLUSH_BYTES
                         || results.count() >= RESULT_FLUSH_COUNT) {
@@ -269,9 +377,12 @@ public final class WorkerMain {
         if (results.count() == 0) {
             return;
         }
-        synchronized (channel) { // the stdin reader answers pings on it too
+        channelLock.lock(); // the stdin reader answers pings on it too, tasks send code requests
+        try {
             results.write(channel);
             channel.flush();
+        } finally {
+            channelLock.unlock();
         }
     }
 
@@ -289,7 +400,10 @@ public final class WorkerMain {
         }
     }
 
-    private record Chunk(Object function, long firstSequence, Object[] inputs) {}
+    /** A function as the worker keeps it: with the loader its inputs are read with and its tasks run under. */
+    private record Function(Object function, ClassLoader loader) {}
+
+    private record Chunk(Function function, long firstSequence, Object[] inputs) {}
 
     private enum Shutdown { INSTANCE }
 }

@@ -29,7 +29,7 @@ class MessagesTest {
         ConfigMessage.write(channel, null, getClass().getClassLoader());
         ConfigMessage.write(channel, initializer, getClass().getClassLoader());
         Function<Long, Long> square = (Function<Long, Long> & java.io.Serializable) x -> x * x;
-        FunctionMessage.write(channel, 7, FunctionMessage.encode(kryo, square));
+        FunctionMessage.write(channel, 7, 5, FunctionMessage.encode(kryo, square));
         TasksMessage.Encoder tasks = new TasksMessage.Encoder();
         tasks.reset();
         tasks.add(kryo, 3L);
@@ -43,8 +43,13 @@ class MessagesTest {
         ByteArrayInputStream in = new ByteArrayInputStream(channel.toByteArray());
         assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isNull();
         assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isInstanceOf(Runnable.class);
-        FunctionMessage function = FunctionMessage.read(kryo, next(in, FrameType.FUNCTION));
+        ClassLoader loader = kryo.getClassLoader();
+        FunctionMessage function = FunctionMessage.read(kryo, next(in, FrameType.FUNCTION), scope -> {
+            assertThat(scope).isEqualTo(5);
+            return loader;
+        });
         assertThat(function.id()).isEqualTo(7);
+        assertThat(function.scope()).isEqualTo(5);
         assertThat(TaskInvoker.invoke(function.function(), 9L)).isEqualTo(81L);
         TasksMessage chunk = TasksMessage.read(kryo, next(in, FrameType.TASKS));
         assertThat(chunk.functionId()).isEqualTo(7);
