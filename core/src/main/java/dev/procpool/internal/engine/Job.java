@@ -35,8 +35,39 @@ public abstract class Job {
         this.function = function;
         this.counters = counters;
         this.functions = functions;
-        ClassLoader context = Thread.currentThread().getContextClassLoader();
-        this.classLoader = context != null ? context : function.getClass().getClassLoader();
+        this.classLoader = loaderFor(function.getClass().getClassLoader(), Thread.currentThread().getContextClassLoader());
+    }
+
+    /**
+     * Where the call's inputs and results are resolved: the loader that defined the function (where the
+     * user's types live; in a plugin host the context loader often cannot see them), then the calling
+     * thread's context loader. One of them when it sees all the other sees.
+     */
+    static ClassLoader loaderFor(ClassLoader function, ClassLoader context) {
+        if (context == null || context == function) {
+            return function;
+        }
+        if (function == null || isAncestor(function, context)) {
+            return context;
+        }
+        if (isAncestor(context, function)) {
+            return function;
+        }
+        return new ClassLoader(function) { // unrelated loaders: the function's first, then the context's
+            @Override
+            protected Class<?> findClass(String name) throws ClassNotFoundException {
+                return context.loadClass(name);
+            }
+        };
+    }
+
+    private static boolean isAncestor(ClassLoader ancestor, ClassLoader of) {
+        for (ClassLoader l = of.getParent(); l != null; l = l.getParent()) {
+            if (l == ancestor) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The next chunk to run, or null when this job has none to give right now. Called under the scheduler lock. */

@@ -56,7 +56,19 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private WorkerProcess recorder;
     private Path recording;
 
+    /** On trial (AUTO mode): a failure to start is the fallback's reason, told once by the pool, not an ERROR here. */
+    private volatile boolean trial;
+
     public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
+        this(settings, context, false);
+    }
+
+    /**
+     * @param trial true for AUTO mode's try: workers' stderr is held back until one is ready, and a
+     *              failure to start is logged at DEBUG only (the pool reports it once); see {@link #endTrial()}
+     */
+    public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context, boolean trial) {
+        this.trial = trial;
         this.settings = settings;
         this.scheduler = context.scheduler();
         this.counters = context.counters();
@@ -94,6 +106,14 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         return broken;
     }
 
+    /** The trial succeeded: workers' output and failures are reported as usual from now on. */
+    public void endTrial() {
+        trial = false;
+        for (WorkerProcess worker : workers) {
+            worker.stderr().release();
+        }
+    }
+
     private void launchWorker() {
         if (stopping) {
             return;
@@ -120,6 +140,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 recording = recordHere;
             }
         }
+        if (trial) {
+            worker.stderr().hold();
+        }
         workers.add(worker);
         worker.launch();
     }
@@ -145,6 +168,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             startFailuresInARow = 0;
         }
         counters.workersStarted.incrementAndGet();
+        if (!trial) {
+            worker.stderr().release();
+        }
         firstReadyOrBroken.countDown();
         if (stopping) {
             worker.requestStop();
@@ -203,7 +229,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
             broken = reason;
         }
-        log.error("procpool: {}", reason.getMessage());
+        if (trial) {
+            log.debug("procpool: {}", reason.getMessage());
+        } else {
+            log.error("procpool: {}", reason.getMessage());
+        }
         breakPool.accept(reason);
         firstReadyOrBroken.countDown();
         terminate();

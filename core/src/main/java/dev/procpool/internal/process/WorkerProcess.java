@@ -152,6 +152,10 @@ public final class WorkerProcess {
         return jvm.uptimeNanos();
     }
 
+    StderrTail stderr() {
+        return jvm.stderr();
+    }
+
     synchronized State state() {
         return state;
     }
