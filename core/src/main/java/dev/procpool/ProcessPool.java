@@ -159,9 +159,11 @@ public final class ProcessPool extends EnginePool {
                 : explain(cause.getMessage(), caller, settings);
         FAILED_STARTS.put(key, new Failure(reason, System.nanoTime() + REMEMBER_FAILURE.toNanos()));
         fallback.set(reason);
-        String firstLine = reason.lines().findFirst().orElse(reason);
-        LogFallback.warn(log, "procpool: running on threads instead of worker JVMs: " + firstLine
-                + (firstLine.length() < reason.length() ? " (more at DEBUG, and in ProcessPool.fallbackReason())" : ""));
+        String oneLine = reason.replaceAll("\\s*\\R\\s*", " | ");
+        if (oneLine.length() > 400) {
+            oneLine = oneLine.substring(0, 400) + "... (all of it in ProcessPool.fallbackReason())";
+        }
+        LogFallback.warn(log, "procpool: running on threads instead of worker JVMs: " + oneLine);
         log.debug("procpool: why workers could not serve: {}", reason);
         return new ThreadEngine(settings, context);
     }
@@ -192,8 +194,8 @@ public final class ProcessPool extends EnginePool {
     private static String explain(String failure, Class<?> caller, WorkerSettings settings) {
         if (caller != null && failure.contains(caller.getName())) {
             return "worker JVMs start but cannot load " + caller.getName() + " (the class that built the pool, from "
-                    + caller.getClassLoader() + ") from their class path " + settings.classPath()
-                    + "; give its jars with Builder.classPath(...). The worker said: " + failure;
+                    + caller.getClassLoader() + "); give its jars with Builder.classPath(...). The worker said: "
+                    + failure + "; their class path: " + settings.classPath();
         }
         return failure;
     }

@@ -106,6 +106,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         return broken;
     }
 
+    @Override
+    public boolean onTrial() {
+        return trial;
+    }
+
     /** The trial succeeded: workers' output and failures are reported as usual from now on. */
     public void endTrial() {
         trial = false;
