@@ -69,7 +69,6 @@ public final class TestApps {
     public static Run run(ProcessBuilder command, long timeoutSeconds) throws Exception {
         command.redirectErrorStream(true);
         command.environment().remove("CLASSPATH"); // Surefire passes the tests' class path this way
-        command.environment().remove("MAVEN_OPTS");
         Process process = command.start();
         process.getOutputStream().close();
         try {
