@@ -151,8 +151,12 @@ public final class WorkerClassPath {
      * no file (other protocols) or cannot be extracted.
      */
     static String realFile(URL url) {
+        return realFile(url.toString());
+    }
+
+    static String realFile(String url) {
         try {
-            String spec = url.toString();
+            String spec = url;
             if (spec.startsWith("jar:")) {
                 spec = spec.substring("jar:".length());
             }
