@@ -286,8 +286,13 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
-         * The class path of every worker (jars and class folders). Default: this JVM's own class path
-         * and module path. procpool's own code is always added in front.
+         * The class path of every worker (jars and class folders), replacing the one procpool finds.
+         * Default: decided by {@link #build()}, from the class loaders of the building thread (its context
+         * class loader) and of the class that calls {@code build()}, with their parents: the URLs of each
+         * {@link java.net.URLClassLoader} (plugin hosts, Maven's class realms, Spring Boot's loader, whose
+         * nested jars are extracted into a cache) and the application class path and module path. The
+         * workers keep it for their life: a function from a loader neither of those sees does not get
+         * that loader's jars. procpool's own code is always added in front.
          *
          * @param entries the class path entries, in order
          * @return this builder
