@@ -60,8 +60,9 @@ public final class TestApps {
 
     /** What a finished process printed (stdout and stderr together) and its exit code. */
     public record Run(int exitCode, String output) {
+        /** The lines, without terminal colour codes (Maven writes some even in batch mode). */
         public List<String> lines() {
-            return output.lines().toList();
+            return output.replaceAll("\u001B\\[[;\\d]*m", "").lines().toList();
         }
     }
 
