@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.CodeSource;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -55,7 +54,9 @@ public final class WorkerClassPath {
     public static List<Path> resolve(List<Path> given, Class<?> caller) {
         Set<String> entries = new LinkedHashSet<>(own());
         if (given != null) {
-            given.forEach(p -> entries.add(p.toAbsolutePath().toString())); // a worker may run elsewhere
+            for (Path p : given) {
+                entries.add(p.toAbsolutePath().toString()); // a worker may run elsewhere
+            }
         } else {
             List<ClassLoader> starts = new ArrayList<>();
             starts.add(Thread.currentThread().getContextClassLoader());
@@ -64,7 +65,12 @@ public final class WorkerClassPath {
             }
             entries.addAll(userEntries(starts));
         }
-        return entries.stream().map(Path::of).toList();
+        // plain loops here and below: this runs in build(), before anything else of a pool needs streams
+        List<Path> paths = new ArrayList<>(entries.size());
+        for (String entry : entries) {
+            paths.add(Path.of(entry));
+        }
+        return List.copyOf(paths);
     }
 
     /** procpool's own jars (or class folders), as real files. */
@@ -125,8 +131,13 @@ public final class WorkerClassPath {
     }
 
     private static List<String> pathEntries(String property) {
-        return Arrays.stream(System.getProperty(property, "").split(File.pathSeparator))
-                .filter(entry -> !entry.isEmpty()).toList();
+        List<String> entries = new ArrayList<>();
+        for (String entry : System.getProperty(property, "").split(File.pathSeparator)) {
+            if (!entry.isEmpty()) {
+                entries.add(entry);
+            }
+        }
+        return entries;
     }
 
     /** A module path entry is a jar, an exploded module, or a folder of those. */

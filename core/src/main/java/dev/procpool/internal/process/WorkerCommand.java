@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.StringJoiner;
 import org.apache.commons.exec.CommandLine;
 
 /** The command line that starts one worker JVM. */
@@ -131,7 +132,11 @@ public final class WorkerCommand {
      */
     static String classPath(List<Path> resolved) {
         List<Path> entries = resolved != null ? resolved : WorkerClassPath.resolve(null, null);
-        return String.join(File.pathSeparator, entries.stream().map(Path::toString).toList());
+        StringJoiner joined = new StringJoiner(File.pathSeparator);
+        for (Path entry : entries) {
+            joined.add(entry.toString());
+        }
+        return joined.toString();
     }
 
     public static Path defaultJava() {
