@@ -3,12 +3,18 @@ package dev.procpool;
 import dev.procpool.internal.engine.Engine;
 import dev.procpool.internal.engine.EnginePool;
 import dev.procpool.internal.process.ProcessEngine;
+import dev.procpool.internal.engine.Durations;
+import dev.procpool.internal.engine.LogFallback;
+import dev.procpool.internal.process.WorkerClassPath;
 import dev.procpool.internal.process.WorkerCommand;
 import dev.procpool.internal.process.WorkerSettings;
 import dev.procpool.internal.thread.ThreadEngine;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -80,29 +86,57 @@ public final class ProcessPool extends EnginePool {
     private static final Logger log = LoggerFactory.getLogger(ProcessPool.class);
     /** How long AUTO mode waits for a first worker JVM before it settles on threads. */
     private static final Duration AUTO_START_TIMEOUT = Duration.ofSeconds(30);
+    /** How long AUTO mode remembers that workers with some settings cannot start, instead of trying again. */
+    private static final Duration REMEMBER_FAILURE = Duration.ofMinutes(10);
+    /** Why AUTO pools with these settings ran on threads, and until when that is trusted. */
+    private static final Map<List<Object>, Failure> FAILED_STARTS = new ConcurrentHashMap<>();
+    private static final StackWalker STACK = StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE);
+
+    private record Failure(String reason, long untilNanos) {}
 
     private final int workers;
+    private final String fallbackReason;
 
-    private ProcessPool(Builder builder, WorkerSettings settings) {
-        super(builder.progress(), context -> startEngine(builder.mode, settings, context));
-        this.workers = settings.workers();
+    private ProcessPool(Builder builder, WorkerSettings settings, Class<?> caller) {
+        this(builder, settings, caller, new AtomicReference<>());
     }
 
-    private static Engine startEngine(PoolMode mode, WorkerSettings settings, EngineContext context) {
+    private ProcessPool(Builder builder, WorkerSettings settings, Class<?> caller, AtomicReference<String> fallback) {
+        super(builder.progress(), context -> startEngine(builder.mode, settings, caller, context, fallback));
+        this.workers = settings.workers();
+        this.fallbackReason = fallback.get();
+    }
+
+    private static Engine startEngine(PoolMode mode, WorkerSettings settings, Class<?> caller, EngineContext context,
+            AtomicReference<String> fallback) {
         return switch (mode) {
             case THREADS -> new ThreadEngine(settings, context);
             case PROCESSES -> new ProcessEngine(settings, context);
-            case AUTO -> processesOrThreads(settings, context);
+            case AUTO -> processesOrThreads(settings, caller, context, fallback);
         };
     }
 
-    /** AUTO: worker JVMs when the first one becomes ready, else threads (with one WARN line). */
-    private static Engine processesOrThreads(WorkerSettings settings, EngineContext context) {
+    /**
+     * AUTO: worker JVMs when the first one becomes ready, having loaded the class that built the pool,
+     * else threads, with one WARN line. A failure is remembered for a while for the same settings: later
+     * AUTO pools go straight to threads instead of starting JVMs that fail again.
+     */
+    private static Engine processesOrThreads(WorkerSettings settings, Class<?> caller, EngineContext context,
+            AtomicReference<String> fallback) {
+        List<Object> key = Arrays.asList(settings.javaExecutable(), settings.classPath(), settings.jvmOptions(),
+                settings.environment(), settings.workingDirectory(), caller == null ? null : caller.getName());
+        Failure known = FAILED_STARTS.get(key);
+        if (known != null && known.untilNanos - System.nanoTime() > 0) {
+            log.debug("procpool: running on threads: worker JVMs with these settings failed {} ago: {}",
+                    "less than " + REMEMBER_FAILURE.toMinutes() + " min", known.reason);
+            fallback.set(known.reason);
+            return new ThreadEngine(settings, context);
+        }
         // While it is on trial, a failure to start is the fallback's reason, not a broken pool.
         AtomicReference<ProcessPoolException> failure = new AtomicReference<>();
         AtomicReference<Consumer<ProcessPoolException>> breaks = new AtomicReference<>(failure::set);
-        ProcessEngine processes = new ProcessEngine(settings,
-                new EngineContext(context.scheduler(), context.counters(), reason -> breaks.get().accept(reason)));
+        ProcessEngine processes = new ProcessEngine(probing(settings, caller),
+                new EngineContext(context.scheduler(), context.counters(), reason -> breaks.get().accept(reason)), true);
         boolean ready;
         try {
             ready = processes.awaitFirstReady(AUTO_START_TIMEOUT);
@@ -113,16 +147,71 @@ public final class ProcessPool extends EnginePool {
         }
         if (ready) {
             breaks.set(context.breakPool());
+            processes.endTrial();
             if (failure.get() != null) {
                 context.breakPool().accept(failure.get());
             }
             return processes;
         }
         processes.terminate();
-        ProcessPoolException reason = failure.get();
-        log.warn("procpool: worker JVMs cannot start, running on threads instead: {}",
-                reason == null ? "no worker was ready within " + AUTO_START_TIMEOUT : reason.getMessage());
+        ProcessPoolException cause = failure.get();
+        String reason = cause == null ? "no worker JVM was ready within " + Durations.human(AUTO_START_TIMEOUT)
+                : explain(cause.getMessage(), caller, settings);
+        FAILED_STARTS.put(key, new Failure(reason, System.nanoTime() + REMEMBER_FAILURE.toNanos()));
+        fallback.set(reason);
+        String oneLine = reason.replaceAll("\\s*\\R\\s*", " | ");
+        if (oneLine.length() > 400) {
+            oneLine = oneLine.substring(0, 400) + "... (all of it in ProcessPool.fallbackReason())";
+        }
+        LogFallback.warn(log, "procpool: running on threads instead of worker JVMs: " + oneLine);
+        log.debug("procpool: why workers could not serve: {}", reason);
         return new ThreadEngine(settings, context);
+    }
+
+    /**
+     * The settings of an AUTO trial: the initializer also carries the class that built the pool, so a
+     * worker that becomes ready has shown it can load the caller's classes (reading the initializer loads
+     * that class), and one that cannot fails its start with the reason.
+     */
+    private static WorkerSettings probing(WorkerSettings settings, Class<?> caller) {
+        if (caller == null || caller.getClassLoader() == null) {
+            return settings;
+        }
+        SerializableRunnable initializer = settings.initializer();
+        Class<?> probe = caller;
+        SerializableRunnable probed = () -> {
+            Objects.requireNonNull(probe); // captured: reading this lambda in a worker loads the caller's class
+            if (initializer != null) {
+                initializer.run();
+            }
+        };
+        return new WorkerSettings(settings.workers(), settings.javaExecutable(), settings.classPath(),
+                settings.jvmOptions(), settings.environment(), settings.workingDirectory(), probed,
+                settings.maxTasksPerWorker(), settings.taskTimeout(), settings.startTimeout(), settings.retries(),
+                settings.livenessTimeout());
+    }
+
+    private static String explain(String failure, Class<?> caller, WorkerSettings settings) {
+        if (caller != null && failure.contains(caller.getName())) {
+            return "worker JVMs start but cannot load " + caller.getName() + " (the class that built the pool, from "
+                    + caller.getClassLoader() + "); give its jars with Builder.classPath(...). The worker said: "
+                    + failure + "; their class path: " + settings.classPath();
+        }
+        return failure;
+    }
+
+    /**
+     * Why this pool runs on threads although it was built in {@link PoolMode#AUTO} mode: the worker JVMs
+     * could not start (the reason their start failed, with what the JVM said), did not become ready in
+     * time, or started but could not load the classes of the code that built the pool. Empty when the
+     * pool runs as asked. The same reason is logged once at WARN (on stderr when SLF4J has no provider);
+     * a failure is remembered for ten minutes for pools with the same settings, which go straight to
+     * threads without starting JVMs again.
+     *
+     * @return the reason AUTO mode chose threads, or empty
+     */
+    public Optional<String> fallbackReason() {
+        return Optional.ofNullable(fallbackReason);
     }
 
     /**
@@ -197,8 +286,13 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
-         * The class path of every worker (jars and class folders). Default: this JVM's own class path
-         * and module path. procpool's own code is always added in front.
+         * The class path of every worker (jars and class folders), replacing the one procpool finds.
+         * Default: decided by {@link #build()}, from the class loaders of the building thread (its context
+         * class loader) and of the class that calls {@code build()}, with their parents: the URLs of each
+         * {@link java.net.URLClassLoader} (plugin hosts, Maven's class realms, Spring Boot's loader, whose
+         * nested jars are extracted into a cache) and the application class path and module path. The
+         * workers keep it for their life: a function from a loader neither of those sees does not get
+         * that loader's jars. procpool's own code is always added in front.
          *
          * @param entries the class path entries, in order
          * @return this builder
@@ -259,12 +353,15 @@ public final class ProcessPool extends EnginePool {
          */
         @Override
         public ProcessPool build() {
-            return new ProcessPool(this, settings());
+            Class<?> caller = STACK.getCallerClass();
+            return new ProcessPool(this, settings(caller), caller);
         }
 
-        private WorkerSettings settings() {
+        private WorkerSettings settings(Class<?> caller) {
+            // decided here, once: the loaders of the building thread and of the code that builds the pool
+            List<Path> workerClassPath = mode == PoolMode.THREADS ? classPath : WorkerClassPath.resolve(classPath, caller);
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
-                    classPath, jvmOptions(), environment(), workingDirectory, initializer(), maxTasksPerWorker(),
+                    workerClassPath, jvmOptions(), environment(), workingDirectory, initializer(), maxTasksPerWorker(),
                     taskTimeout(), startTimeout, retries(), livenessTimeout);
         }
     }

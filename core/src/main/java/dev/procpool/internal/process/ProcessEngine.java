@@ -62,7 +62,19 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     /** Workers started with the archive, until they are ready or dead. */
     private final Map<WorkerProcess, ClassDataArchive.Use> startedWithArchive = new ConcurrentHashMap<>();
 
+    /** On trial (AUTO mode): a failure to start is the fallback's reason, told once by the pool, not an ERROR here. */
+    private volatile boolean trial;
+
     public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
+        this(settings, context, false);
+    }
+
+    /**
+     * @param trial true for AUTO mode's try: workers' stderr is held back until one is ready, and a
+     *              failure to start is logged at DEBUG only (the pool reports it once); see {@link #endTrial()}
+     */
+    public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context, boolean trial) {
+        this.trial = trial;
         this.settings = settings;
         this.scheduler = context.scheduler();
         this.counters = context.counters();
@@ -100,6 +112,19 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         return broken;
     }
 
+    @Override
+    public boolean onTrial() {
+        return trial;
+    }
+
+    /** The trial succeeded: workers' output and failures are reported as usual from now on. */
+    public void endTrial() {
+        trial = false;
+        for (WorkerProcess worker : workers) {
+            worker.stderr().release();
+        }
+    }
+
     private void launchWorker() {
         if (stopping) {
             return;
@@ -132,6 +157,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 startedWithArchive.put(worker, use);
             }
         }
+        if (trial) {
+            worker.stderr().hold();
+        }
         workers.add(worker);
         worker.launch();
     }
@@ -158,6 +186,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             startFailuresInARow = 0;
         }
         counters.workersStarted.incrementAndGet();
+        if (!trial) {
+            worker.stderr().release();
+        }
         firstReadyOrBroken.countDown();
         if (stopping) {
             worker.requestStop();
@@ -241,7 +272,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
             broken = reason;
         }
-        log.error("procpool: {}", reason.getMessage());
+        if (trial) {
+            log.debug("procpool: {}", reason.getMessage());
+        } else {
+            log.error("procpool: {}", reason.getMessage());
+        }
         breakPool.accept(reason);
         firstReadyOrBroken.countDown();
         terminate();

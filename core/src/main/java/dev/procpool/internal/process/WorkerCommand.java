@@ -1,19 +1,13 @@
 package dev.procpool.internal.process;
 
-import com.esotericsoftware.kryo.kryo5.Kryo;
 import dev.procpool.internal.worker.WorkerMain;
 import java.io.File;
-import java.io.IOException;
-import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.CodeSource;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
-import java.util.stream.Stream;
+import java.util.StringJoiner;
 import org.apache.commons.exec.CommandLine;
 
 /** The command line that starts one worker JVM. */
@@ -133,62 +127,16 @@ public final class WorkerCommand {
     }
 
     /**
-     * procpool's own code first (the worker launcher and Kryo, from wherever this JVM loaded them), then
-     * the given entries, or by default the caller's class path and module path: a modular application
-     * has its code on the latter, and workers put it all on their class path.
+     * The worker's class path: the entries {@link WorkerClassPath#resolve} chose when the pool was built
+     * (procpool's own code first), or, when none were, what it chooses now.
      */
-    static String classPath(List<Path> given) {
-        Set<String> entries = new LinkedHashSet<>();
-        for (Class<?> own : List.of(WorkerMain.class, Kryo.class)) {
-            String location = locationOf(own);
-            if (location != null) {
-                entries.add(location);
-            }
+    static String classPath(List<Path> resolved) {
+        List<Path> entries = resolved != null ? resolved : WorkerClassPath.resolve(null, null);
+        StringJoiner joined = new StringJoiner(File.pathSeparator);
+        for (Path entry : entries) {
+            joined.add(entry.toString());
         }
-        // absolute: a worker may run in another working directory
-        if (given != null) {
-            given.forEach(p -> entries.add(p.toAbsolutePath().toString()));
-        } else {
-            for (String entry : pathEntries("java.class.path")) {
-                entries.add(Path.of(entry).toAbsolutePath().toString());
-            }
-            for (String entry : pathEntries("jdk.module.path")) {
-                modulePathEntry(Path.of(entry).toAbsolutePath(), entries);
-            }
-        }
-        return String.join(File.pathSeparator, entries);
-    }
-
-    private static List<String> pathEntries(String property) {
-        return Arrays.stream(System.getProperty(property, "").split(File.pathSeparator))
-                .filter(entry -> !entry.isEmpty()).toList();
-    }
-
-    /** A module path entry is a jar, an exploded module, or a folder of those. */
-    private static void modulePathEntry(Path entry, Set<String> entries) {
-        if (!Files.isDirectory(entry) || Files.exists(entry.resolve("module-info.class"))) {
-            entries.add(entry.toString());
-            return;
-        }
-        try (Stream<Path> children = Files.list(entry)) {
-            children.sorted()
-                    .filter(child -> child.toString().endsWith(".jar") || Files.exists(child.resolve("module-info.class")))
-                    .forEach(child -> entries.add(child.toString()));
-        } catch (IOException e) {
-            entries.add(entry.toString());
-        }
-    }
-
-    private static String locationOf(Class<?> type) {
-        CodeSource source = type.getProtectionDomain().getCodeSource();
-        if (source == null || source.getLocation() == null) {
-            return null;
-        }
-        try {
-            return Path.of(source.getLocation().toURI()).toString();
-        } catch (URISyntaxException | IllegalArgumentException e) {
-            return null;
-        }
+        return joined.toString();
     }
 
     public static Path defaultJava() {

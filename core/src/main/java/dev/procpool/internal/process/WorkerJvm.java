@@ -84,8 +84,11 @@ final class WorkerJvm {
         executor.setStreamHandler(new Streams(events));
         executor.setProcessDestroyer(new Destroyer(events));
         try {
-            executor.execute(WorkerCommand.build(settings, extraOptions, id, slotFile), environment(),
-                    new ResultHandler(events));
+            org.apache.commons.exec.CommandLine command = WorkerCommand.build(settings, extraOptions, id, slotFile);
+            if (log.isDebugEnabled()) {
+                log.debug("worker-{}: starting {}", id, String.join(" ", WorkerCommand.describe(command)));
+            }
+            executor.execute(command, environment(), new ResultHandler(events));
         } catch (IOException e) {
             events.launchFailed(e);
         }
@@ -110,6 +113,10 @@ final class WorkerJvm {
 
     RunningTaskSlot slot() {
         return slot;
+    }
+
+    StderrTail stderr() {
+        return stderr;
     }
 
     List<String> lastStderrLines() {

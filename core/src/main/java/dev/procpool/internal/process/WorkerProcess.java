@@ -98,6 +98,11 @@ public final class WorkerProcess {
         void onInitializerFailed(WorkerProcess worker, RemoteFailure failure);
 
         void onExit(Exit exit);
+
+        /** True while AUTO mode tries worker JVMs: a worker that dies before ready is told at DEBUG only. */
+        default boolean onTrial() {
+            return false;
+        }
     }
 
     final int id;
@@ -150,6 +155,10 @@ public final class WorkerProcess {
 
     long uptimeNanos() {
         return jvm.uptimeNanos();
+    }
+
+    StderrTail stderr() {
+        return jvm.stderr();
     }
 
     synchronized State state() {
@@ -457,7 +466,7 @@ public final class WorkerProcess {
         String who = "worker-" + id + " (pid " + pid() + ")";
         String reason = WorkerExitReport.describe(exitCode, cause, death.timedOutSequence() >= 0);
         WorkerExitReport report = new WorkerExitReport(who, exitCode, reason, jvm.lastStderrLines());
-        if (end.unexpected()) {
+        if (end.unexpected() && (wasReady || !listener.onTrial())) {
             log.warn("{} died: {}{}", who, reason, report.stderrSuffix());
         } else {
             log.debug("{} exited: {}", who, reason);
