@@ -54,6 +54,17 @@ public final class ContractTasks {
     }
 
     /** Task side: fails for the inputs that {@code failing} names, after {@code slowFor}'s input pauses. */
+    /** Marks that it runs, then waits (bounded) until {@code release} exists. */
+    public static String markAndWaitFor(String marker, String release) throws Exception {
+        Files.writeString(Path.of(marker + ".tmp"), "running");
+        Files.move(Path.of(marker + ".tmp"), Path.of(marker), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        long deadline = System.nanoTime() + 60_000_000_000L;
+        while (!Files.exists(Path.of(release)) && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        return "released";
+    }
+
     public static int failSome(int x, int slowFor, long slowMillis, int... failing) {
         if (x == slowFor) {
             pause(slowMillis);

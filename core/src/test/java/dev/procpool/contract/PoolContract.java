@@ -602,6 +602,32 @@ public abstract class PoolContract {
         assertThat(countLines(started)).as("tasks of the cancelled call that started").isBetween(1, parallelism(1));
     }
 
+    @Test
+    public void cancelTrueOfATaskWaitingBehindAnotherKeepsItFromRunningLater() throws Exception {
+        assumeTrue(stopsCancelledTasks(), "this engine cannot stop a running task yet");
+        Pool pool = pool(1);
+        String markerA = dir.resolve("a-running").toString();
+        String release = dir.resolve("release").toString();
+        String markerB = dir.resolve("b-running").toString();
+        CompletableFuture<String> first = pool.submit(() -> ContractTasks.markAndWaitFor(markerA, release));
+        await("the first task to start", 30_000, () -> Files.exists(Path.of(markerA)));
+        // queued behind the first, or already on a worker JVM's pipe, or running on another worker
+        CompletableFuture<String> second = pool.submit(() -> ContractTasks.markAndPark(markerB));
+
+        assertThat(second.cancel(true)).isTrue();
+        Files.writeString(Path.of(release), "go");
+
+        assertThat(first.get(30, TimeUnit.SECONDS)).isEqualTo("released");
+        // every worker is free again: none is held by the cancelled task, whenever it would have started
+        List<CompletableFuture<String>> probes = new ArrayList<>();
+        for (int i = 0; i < parallelism(1); i++) {
+            probes.add(pool.submit(() -> "free"));
+        }
+        for (CompletableFuture<String> probe : probes) {
+            assertThat(probe.get(30, TimeUnit.SECONDS)).isEqualTo("free");
+        }
+    }
+
     // ================================================================================ close and terminate
 
     /** Every call on a shut-down pool throws IllegalStateException. */

@@ -33,6 +33,8 @@ public abstract class Job {
     boolean handedOut;
     /** Taken back by {@link Scheduler#withdraw} before anything ran. */
     volatile boolean withdrawn;
+    /** cancel(true): a task of this call that runs, now or once it starts, is stopped. */
+    private volatile boolean interruptRequested;
 
     Job(Object function, PoolCounters counters, FunctionCache functions) {
         this.function = function;
@@ -90,6 +92,15 @@ public abstract class Job {
     public static String describe(Throwable e) {
         String message = e.getMessage();
         return message == null ? e.getClass().getName() : message.lines().findFirst().orElse(message);
+    }
+
+    /** The call was cancelled with interrupt: its running tasks are to be stopped, also those that start later. */
+    public void requestInterrupt() {
+        interruptRequested = true;
+    }
+
+    public boolean isInterruptRequested() {
+        return interruptRequested;
     }
 
     /** True when the call was taken back before any of it ran; its future's failure means only that. */

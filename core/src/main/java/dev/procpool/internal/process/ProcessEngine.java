@@ -303,6 +303,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 }
                 worker.checkTimeout(now);
                 worker.checkLiveness(now);
+                worker.checkCancelled();
             }
         }
     }
@@ -385,6 +386,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
 
     @Override
     public void interruptRunning(Job job) {
+        // A task already in a worker's pipe starts later: the watch stops it then (WorkerProcess.checkCancelled).
+        job.requestInterrupt();
         for (WorkerProcess worker : workers) {
             worker.killIfRunning(job);
         }

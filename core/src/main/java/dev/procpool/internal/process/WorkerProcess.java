@@ -1,6 +1,7 @@
 package dev.procpool.internal.process;
 
 import dev.procpool.internal.engine.Chunk;
+import dev.procpool.internal.engine.Durations;
 import dev.procpool.internal.engine.Job;
 import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.worker.ReadyMessage;
@@ -206,9 +207,27 @@ public final class WorkerProcess {
 
     /** Kills the worker if the task it is running belongs to {@code job} (the job was cancelled with interrupt). */
     void killIfRunning(Job job) {
+        killToCancel(jvm.slot().get(), job);
+    }
+
+    /**
+     * One pass of the watch: kills the worker when the task it runs belongs to a call cancelled with
+     * interrupt. Such a task was in the worker's pipe when the call was cancelled and started since.
+     */
+    void checkCancelled() {
         long running = jvm.slot().get();
+        Job job;
         synchronized (this) {
-            if (!serving() || inFlight.jobOf(running) != job) {
+            job = serving() && inFlight.isUnanswered(running) ? inFlight.jobOf(running) : null;
+        }
+        if (job != null && job.isInterruptRequested()) {
+            killToCancel(running, job);
+        }
+    }
+
+    private void killToCancel(long running, Job job) {
+        synchronized (this) {
+            if (!serving() || inFlight.jobOf(running) != job || killedToCancel) {
                 return;
             }
             killedToCancel = true;
@@ -266,7 +285,7 @@ public final class WorkerProcess {
             }
         }
         log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid(),
-                settings.taskTimeout());
+                Durations.human(settings.taskTimeout()));
         kill();
     }
 
@@ -290,7 +309,7 @@ public final class WorkerProcess {
             unresponsive = true;
         }
         log.warn("worker-{} (pid {}): unresponsive, no frame and no answer to a heartbeat for {}; killing it", id,
-                pid(), settings.livenessTimeout());
+                pid(), Durations.human(settings.livenessTimeout()));
         kill();
     }
 
