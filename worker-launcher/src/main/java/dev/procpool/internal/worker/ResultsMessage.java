@@ -36,10 +36,21 @@ public final class ResultsMessage {
         private Output outcomes = newOutcomes();
         private final Output head = new Output(HEAD_BYTES);
         private int count;
+        private final SharedSegments segments;
 
-        /** An encoder that writes earlier outcomes to {@code channel} when a new one needs their room. */
-        public Encoder(OutputStream channel) {
+        /**
+         * An encoder that writes earlier outcomes to {@code channel} when a new one needs their room, and
+         * large values through {@code segments} (null: all inline). The parent unlinks each segment as it
+         * reads or skips its value, or sweeps this worker's segments once the worker is dead.
+         */
+        public Encoder(OutputStream channel, SharedSegments segments) {
             this.channel = channel;
+            this.segments = segments;
+        }
+
+        /** As {@link #Encoder(OutputStream, SharedSegments)}, all values inline. */
+        public Encoder(OutputStream channel) {
+            this(channel, null);
         }
 
         /** An encoder that never writes by itself: an outcome that does not fit with the others fails. */
@@ -73,7 +84,7 @@ public final class ResultsMessage {
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
-                Elements.write(kryo, outcomes, value);
+                Elements.write(kryo, outcomes, value, segments, null);
             } catch (Throwable notWritten) {
                 outcomes.setPosition(mark);
                 return notWritten;

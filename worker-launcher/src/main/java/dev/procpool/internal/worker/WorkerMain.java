@@ -60,7 +60,7 @@ public final class WorkerMain {
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
         this.channel = channel;
-        this.results = new ResultsMessage.Encoder(channel);
+        this.results = new ResultsMessage.Encoder(channel, SharedSegments.get());
         this.slot = slot;
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
