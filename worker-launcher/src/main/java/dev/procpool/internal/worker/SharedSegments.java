@@ -47,12 +47,14 @@ import java.util.regex.Pattern;
  */
 public final class SharedSegments {
     /**
-     * Values whose bytes reach this travel in a segment. Below it the pipe is as fast: a segment costs
-     * a few system calls and page faults on each side (~60 µs), which a pipe moving ~500 MiB/s spends on
-     * ~32 KiB. Override with {@code -Dprocpool.sharedMemoryThreshold=<bytes>} (in the caller for inputs,
-     * in {@code jvmOptions} for results).
+     * Values whose bytes reach this travel in a segment. Measured here (2 busy cores): a one-off tmpfs
+     * segment costs ~0.5 ms/MiB to write (the kernel allocates and zeroes its pages) and ~0.5 ms/MiB to map
+     * and read, plus ~150 µs of system calls; round trips of identity(byte[]) through one worker went
+     * 64 KiB: pipe 4-5x faster; 1 MiB: pipe 1.4x faster; 4 MiB: segment 1.2x; 16 MiB: segment 1.4x;
+     * 300 MiB: segment ~3x (and no 512 MiB frame limit). Override with
+     * {@code -Dprocpool.sharedMemoryThreshold=<bytes>} (in the caller for inputs, in {@code jvmOptions} for results).
      */
-    public static final int DEFAULT_THRESHOLD = 64 * 1024;
+    public static final int DEFAULT_THRESHOLD = 2 * 1024 * 1024;
     static final String PREFIX = "procpool-";
     static final String SUFFIX = ".value";
     private static final Pattern NAME = Pattern.compile("procpool-(\\d+)-[0-9a-zA-Z]+\\.(value|slot)");
