@@ -25,6 +25,8 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PY_BENCH = os.path.normpath(os.path.join(ROOT, "..", "shared", "bench", "python_pool_bench.py"))
+# workloads the shared peer lacks, with their Python twins in this repository: section -> script
+EXTRA_PY_BENCHES = {"big_result": os.path.join(ROOT, "bench", "python_big_result_bench.py")}
 MAIN_CLASS = "dev.procpool.examples.bench.PoolBench"
 
 
@@ -202,6 +204,12 @@ ROWS = [
     ("bytes: 64 KiB items", "MiB/s", "higher",
      "bytes.pool.64KiB.mib_per_s", "bytes.ppe.64KiB.mib_per_s",
      "bytes.procpool.64KiB.mib_per_s", "bytes.procpool_threads.64KiB.mib_per_s", None),
+    ("big_result: one 300 MiB byte[] result", "s", "lower",
+     "big_result.pool.seconds", "big_result.ppe.seconds",
+     "big_result.procpool.seconds", "big_result.procpool_threads.seconds", ("ratio", "<=", 0.1)),
+    ("big_result: caller peak RSS", "MiB", "lower",
+     "big_result.pool.parent_peak_rss_mib", "big_result.ppe.parent_peak_rss_mib",
+     "big_result.procpool.parent_peak_rss_mib", "big_result.procpool_threads.parent_peak_rss_mib", None),
     ("imap: tasks/s", "tasks/s", "higher",
      "imap.pool_imap.tasks_per_s", None, "imap.procpool.imap.tasks_per_s", "imap.procpool_threads.imap.tasks_per_s",
      None),
@@ -300,7 +308,7 @@ def crash_cell(vals, prefix):
 
 def table(py, jv):
     out = []
-    out.append("| workload | unit | Python Pool | Python PPE | procpool | procpool threads | procpool/Pool | better | target (issue 7) |")
+    out.append("| workload | unit | Python Pool | Python PPE | procpool | procpool threads | procpool/Pool | better | target (issues 7, 14) |")
     out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
     for label, unit, better, kp, ke, kj, kt, tgt in ROWS:
         p = py.get(kp) if kp else None
@@ -358,9 +366,24 @@ def main():
     py_tsv = a.python_tsv
     if not py_tsv:
         py_tsv = os.path.join(out_dir, "python.tsv")
-        cmd = [sys.executable, a.python_bench] + common
-        commands.append(" ".join(shlex.quote(c) for c in cmd))
-        run(cmd, py_tsv, os.path.join(out_dir, "python.err"), "Python peer")
+        only = [s for s in a.only.split(",") if s]
+        shared_only = [s for s in only if s not in EXTRA_PY_BENCHES]
+        if not only or shared_only:
+            cmd = [sys.executable, a.python_bench] + (["--quick"] if a.quick else []) \
+                + (["--only", ",".join(shared_only)] if shared_only else [])
+            commands.append(" ".join(shlex.quote(c) for c in cmd))
+            run(cmd, py_tsv, os.path.join(out_dir, "python.err"), "Python peer")
+        else:
+            open(py_tsv, "w").close()
+        for section, script in EXTRA_PY_BENCHES.items():
+            if only and section not in only:
+                continue
+            extra_tsv = os.path.join(out_dir, "python-" + section + ".tsv")
+            cmd = [sys.executable, script] + (["--quick"] if a.quick else [])
+            commands.append(" ".join(shlex.quote(c) for c in cmd))
+            run(cmd, extra_tsv, os.path.join(out_dir, "python-" + section + ".err"), "Python " + section)
+            with open(extra_tsv) as src, open(py_tsv, "a") as dst:
+                dst.write(src.read())
 
     jv_tsv = a.java_tsv
     if not jv_tsv:

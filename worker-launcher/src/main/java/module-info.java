@@ -5,6 +5,8 @@
  */
 module dev.procpool.worker {
     requires transitive com.esotericsoftware.kryo.kryo5;
+    // sun.misc.Unsafe.invokeCleaner: unmaps a shared-memory segment at once instead of at the next GC
+    requires jdk.unsupported;
 
     exports dev.procpool.spi;
     exports dev.procpool.internal.worker to dev.procpool, dev.procpool.cluster;

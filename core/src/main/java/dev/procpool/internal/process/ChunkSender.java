@@ -13,12 +13,15 @@ import dev.procpool.internal.worker.FunctionMessage;
 import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReleaseMessage;
+import dev.procpool.internal.worker.SharedSegments;
 import dev.procpool.internal.worker.ShutdownMessage;
 import dev.procpool.internal.worker.TasksMessage;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -45,7 +48,7 @@ final class ChunkSender {
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
     /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
     private Kryo kryo;
-    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder();
+    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder(SharedSegments.get());
 
     ChunkSender(WorkerProcess worker, WorkerJvm jvm, Scheduler scheduler) {
         this.worker = worker;
@@ -175,7 +178,9 @@ final class ChunkSender {
             return;
         }
         long firstSequence = nextSequence;
-        if (!worker.chunkSent(chunk, firstSequence)) {
+        List<Path> segments = tasks.takeSegments();
+        if (!worker.chunkSent(chunk, firstSequence, segments)) {
+            SharedSegments.deleteAll(segments);
             scheduler.requeue(chunk);
             return;
         }

@@ -2,6 +2,8 @@ package dev.procpool.internal.process;
 
 import dev.procpool.internal.engine.Chunk;
 import dev.procpool.internal.engine.Job;
+import dev.procpool.internal.worker.SharedSegments;
+import java.nio.file.Path;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,15 +17,25 @@ import java.util.List;
  * {@link Sent#answered}, so the reader may read it without the lock.
  */
 final class InFlightChunks {
-    /** One chunk as sent: the sequence number of its first task, and how many of its tasks are answered. */
+    /**
+     * One chunk as sent: the sequence number of its first task, how many of its tasks are answered, and
+     * the shared-memory segments of its large inputs (deleted once it is answered in full or the worker is dead).
+     */
     static final class Sent {
         final Chunk chunk;
         final long firstSequence;
+        final List<Path> segments;
         int answered;
 
-        Sent(Chunk chunk, long firstSequence) {
+        Sent(Chunk chunk, long firstSequence, List<Path> segments) {
             this.chunk = chunk;
             this.firstSequence = firstSequence;
+            this.segments = segments;
+        }
+
+        /** Deletes what is left of its input segments: the worker has read them, or never will. */
+        void deleteSegments() {
+            SharedSegments.deleteAll(segments);
         }
     }
 
@@ -31,8 +43,8 @@ final class InFlightChunks {
     private int unansweredTasks;
     private long tasksSent;
 
-    void add(Chunk chunk, long firstSequence) {
-        chunks.addLast(new Sent(chunk, firstSequence));
+    void add(Chunk chunk, long firstSequence, List<Path> segments) {
+        chunks.addLast(new Sent(chunk, firstSequence, segments));
         unansweredTasks += chunk.size();
         tasksSent += chunk.size();
     }

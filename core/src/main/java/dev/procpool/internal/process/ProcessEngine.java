@@ -12,6 +12,7 @@ import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.engine.TaskFailures;
 
 import dev.procpool.internal.worker.RemoteFailure;
+import dev.procpool.internal.worker.SharedSegments;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -80,6 +81,11 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         this.counters = context.counters();
         this.breakPool = context.breakPool();
         this.slotDirectory = slotDirectory();
+        // what JVMs killed with -9 left behind: large values in flight, slot files of workers not yet ready
+        List<Path> swept = SharedSegments.sweepDead(SharedSegments.directory());
+        if (!swept.isEmpty()) {
+            log.debug("deleted {} shared-memory file(s) left by JVMs no longer running: {}", swept.size(), swept);
+        }
         this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
         for (int i = 0; i < settings.workers(); i++) {
             launchWorker();

@@ -7,6 +7,7 @@ import dev.procpool.internal.engine.Scheduler;
 import dev.procpool.internal.worker.ReadyMessage;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.RunningTaskSlot;
+import dev.procpool.internal.worker.SharedSegments;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -355,11 +356,11 @@ public final class WorkerProcess {
     }
 
     /** Records a chunk about to be written; false when the worker no longer takes work (re-queue it). */
-    synchronized boolean chunkSent(Chunk chunk, long firstSequence) {
+    synchronized boolean chunkSent(Chunk chunk, long firstSequence, List<Path> segments) {
         if (state != State.READY && state != State.BUSY) {
             return false;
         }
-        inFlight.add(chunk, firstSequence);
+        inFlight.add(chunk, firstSequence, segments);
         int max = settings.maxTasksPerWorker();
         setState(max > 0 && inFlight.tasksSent() >= max ? State.DRAINING : State.BUSY);
         return true;
@@ -425,6 +426,7 @@ public final class WorkerProcess {
         if (state == State.DEAD || !inFlight.answer(oldest, count)) { // DEAD: settled without the reader
             return false;
         }
+        oldest.deleteSegments(); // every task of the chunk answered: the worker read all its inputs
         pacing.chunkAnswered(oldest.chunk.size(), !inFlight.isEmpty());
         if (state == State.BUSY && inFlight.isEmpty()) {
             setState(State.READY);
@@ -482,6 +484,13 @@ public final class WorkerProcess {
             s.interrupt();
         }
         jvm.deleteSlotFile();
+        // the process is gone: the inputs it did not read, and the results it wrote that were never read
+        for (InFlightChunks.Sent sent : held) {
+            sent.deleteSegments();
+        }
+        if (pid() > 0) {
+            SharedSegments.sweepPid(SharedSegments.directory(), pid());
+        }
         String who = "worker-" + id + " (pid " + pid() + ")";
         String reason = WorkerExitReport.describe(exitCode, cause, death.timedOutSequence() >= 0);
         WorkerExitReport report = new WorkerExitReport(who, exitCode, reason, jvm.lastStderrLines());

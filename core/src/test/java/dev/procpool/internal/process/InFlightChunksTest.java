@@ -15,8 +15,8 @@ class InFlightChunksTest {
 
     @Test
     void answersGoToTheOldestChunkAndCompleteIt() {
-        inFlight.add(chunkOf(3), 0);
-        inFlight.add(chunkOf(2), 3);
+        inFlight.add(chunkOf(3), 0, java.util.List.of());
+        inFlight.add(chunkOf(2), 3, java.util.List.of());
         assertThat(inFlight.unansweredTasks()).isEqualTo(5);
 
         InFlightChunks.Sent oldest = inFlight.oldest();
@@ -30,7 +30,7 @@ class InFlightChunksTest {
 
     @Test
     void aSequenceIsUnansweredFromTheFirstUnansweredTaskOn() {
-        inFlight.add(chunkOf(3), 10);
+        inFlight.add(chunkOf(3), 10, java.util.List.of());
         inFlight.answer(inFlight.oldest(), 1);
         assertThat(inFlight.isUnanswered(10)).isFalse();
         assertThat(inFlight.isUnanswered(11)).isTrue();
@@ -39,7 +39,7 @@ class InFlightChunksTest {
 
     @Test
     void takeAllLeavesItEmptyButKeepsTheBudgetCount() {
-        inFlight.add(chunkOf(4), 0);
+        inFlight.add(chunkOf(4), 0, java.util.List.of());
         inFlight.answer(inFlight.oldest(), 1);
         assertThat(inFlight.takeAll()).singleElement().satisfies(sent -> assertThat(sent.answered).isEqualTo(1));
         assertThat(inFlight.isEmpty()).isTrue();

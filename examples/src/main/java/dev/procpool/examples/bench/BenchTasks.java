@@ -38,6 +38,13 @@ final class BenchTasks {
         return x;
     }
 
+    /** make_big(n) -> b"\x07" * n: one big result (the big_result section). */
+    static byte[] makeBig(Integer n) {
+        byte[] b = new byte[n];
+        java.util.Arrays.fill(b, (byte) 7);
+        return b;
+    }
+
     /** Number of primes k with 2 <= k < n by naive trial division; countPrimes(40000) == 4203. */
     static Long countPrimes(Long n) {
         long limit = n;

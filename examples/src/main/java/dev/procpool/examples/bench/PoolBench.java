@@ -57,6 +57,8 @@ import java.util.function.Supplier;
  *       answered. {@code startup.procpool.strict_barrier} reports what the strict barrier does.</li>
  *   <li>cpu_bound_heavy (not in Python): count_primes(400000), whose tasks take about as long in Java
  *       as count_primes(40000) does in CPython.</li>
+ *   <li>big_result (issue 14; its Python twin is {@code bench/python_big_result_bench.py} in this
+ *       repository, which compare.py runs too): one 300 MiB byte[] result per call, in a fresh JVM.</li>
  *   <li>crash: JVM analogues of {@code os._exit(1)} are both {@code System.exit(1)} (runs shutdown hooks)
  *       and {@code Runtime.halt(1)} (does not); SIGKILL is {@code kill -9 <own pid>}. The orphan count
  *       is taken 1 s after the child JVM is gone, however it ended.</li>
@@ -707,6 +709,51 @@ public final class PoolBench {
         }
     }
 
+    // ================================================================================= 5b. big_result
+
+    static final int BIG_RESULT_BYTES = 300 << 20;
+
+    /** In a fresh JVM: a warmed pool, then {@code reps} calls each returning one 300 MiB byte[]. */
+    static void childBigResult(Cfg cfg, String impl) {
+        PoolMode mode = impl.equals("procpool_threads") ? PoolMode.THREADS : PoolMode.PROCESSES;
+        SerializableFunction<Integer, byte[]> makeBig = BenchTasks::makeBig;
+        double before = peakRssMib();
+        List<Double> ts = new ArrayList<>();
+        try (ProcessPool pool = warmPool(mode, p -> p.apply(makeBig, 10))) {
+            for (int i = 0; i < cfg.reps; i++) {
+                double t0 = now();
+                byte[] res = pool.apply(makeBig, BIG_RESULT_BYTES);
+                ts.add(now() - t0);
+                check(res.length == BIG_RESULT_BYTES && res[res.length - 1] == 7, "big result");
+            }
+        }
+        childEvent("big_result", "seconds", median(ts), "before", before, "peak", peakRssMib(), "samples", ts,
+                "max_heap_mib", Runtime.getRuntime().maxMemory() >> 20);
+    }
+
+    static void benchBigResult(Cfg cfg) throws IOException, InterruptedException {
+        note("big_result: one " + BIG_RESULT_BYTES + " B byte[] result per call (pool.apply), W=" + W + ", median of "
+                + cfg.reps + ", each mode in a fresh JVM with options " + childJvmOptions() + "; RSS = VmHWM of that JVM");
+        for (PoolMode mode : MODES) {
+            String impl = impl(mode);
+            ChildResult info = runChild(childArgs("--child-big-result", impl, cfg), 300);
+            Map<String, String> e = info.events.get("big_result");
+            String base = "big_result." + impl;
+            if (info.hung || e == null) {
+                emit(base + ".seconds", "error", "s");
+                note("  big_result " + impl + " failed: rc=" + info.rc + " hung=" + info.hung + " stderr="
+                        + tail(info.stderr, 800));
+                continue;
+            }
+            double seconds = Double.parseDouble(e.get("seconds"));
+            emit(base + ".seconds", seconds, "s");
+            emit(base + ".mib_per_s", BIG_RESULT_BYTES / (double) (1 << 20) / seconds, "MiB/s");
+            emit(base + ".parent_peak_rss_mib", Double.parseDouble(e.get("peak")), "MiB");
+            emit(base + ".parent_rss_before_mib", Double.parseDouble(e.get("before")), "MiB");
+            note("  " + base + " samples s: " + e.get("samples") + ", caller max heap " + e.get("max_heap_mib") + " MiB");
+        }
+    }
+
     // ================================================================================= child JVMs
 
     /** This JVM's options worth passing on to a child JVM (heap, properties), not agents or JFR. */
@@ -1241,6 +1288,7 @@ public final class PoolBench {
         SECTIONS.put("apply_latency", PoolBench::benchApplyLatency);
         SECTIONS.put("cpu_bound", PoolBench::benchCpuBound);
         SECTIONS.put("bytes_throughput", PoolBench::benchBytes);
+        SECTIONS.put("big_result", PoolBench::benchBigResult);
         SECTIONS.put("imap", PoolBench::benchImap);
         SECTIONS.put("crash", PoolBench::benchCrash);
     }
@@ -1250,12 +1298,14 @@ public final class PoolBench {
         String only = "";
         String childImap = null;
         String childCrash = null;
+        String childBigResult = null;
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--quick" -> quick = true;
                 case "--only" -> only = args[++i];
                 case "--child-imap" -> childImap = args[++i];
                 case "--child-crash" -> childCrash = args[++i];
+                case "--child-big-result" -> childBigResult = args[++i];
                 case "--profile" -> {
                     profileLoop(args[i + 1], Double.parseDouble(args[i + 2]));
                     return;
@@ -1277,6 +1327,10 @@ public final class PoolBench {
         }
         if (childCrash != null) {
             childCrash(cfg, childCrash);
+            return;
+        }
+        if (childBigResult != null) {
+            childBigResult(cfg, childBigResult);
             return;
         }
         List<String> selected = new ArrayList<>();

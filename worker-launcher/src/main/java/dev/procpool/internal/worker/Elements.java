@@ -5,6 +5,10 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.KryoBufferOverflowException;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Path;
+import java.util.List;
 
 /**
  * One input or result inside a frame: a tag byte, then the value. The common immutable types
@@ -12,6 +16,12 @@ import java.io.OutputStream;
  * null) have a compact form of their own: they are most of what pools move, one by one, in the
  * millions. Anything else is Kryo's, behind a 4-byte length, so a reader can skip a value it cannot
  * rebuild and one bad element fails only its own task.
+ *
+ * <p>Large values ({@link SharedSegments#isLarge}) do not travel inline when the writer is given
+ * {@link SharedSegments}: a {@code byte[]}, a primitive array or a {@code ByteBuffer} of that many bytes is
+ * written straight into a segment, any other value whose encoding turns out that big is moved there, and
+ * a value too big for a frame is serialized into one; the frame then carries only a reference
+ * ({@link LargeValues}). A {@code ByteBuffer} arrives read-only (a large one is the mapped segment itself).
  */
 public final class Elements {
     private static final byte NULL = 0;
@@ -23,11 +33,57 @@ public final class Elements {
     private static final byte BYTES = 6;
     private static final byte TRUE = 7;
     private static final byte FALSE = 8;
+    /** A reference to a shared-memory segment ({@link LargeValues}). */
+    static final byte SEGMENT = 9;
+    /** A ByteBuffer's remaining bytes, inline: byte order, length, bytes. */
+    static final byte BUFFER = 10;
 
     private Elements() {}
 
-    /** Writes one value; on failure the output is rewound to where it was and the error rethrown. */
+    /** Writes one value inline; on failure the output is rewound to where it was and the error rethrown. */
     public static void write(Kryo kryo, Output out, Object value) {
+        writeInline(kryo, out, value);
+    }
+
+    /**
+     * Writes one value, large ones through shared memory: the segments created are added to {@code created}
+     * (when not null) and are the caller's to delete if the frame is never sent. On failure the output is
+     * rewound, no segment of this value is left, and the error rethrown. {@code segments} null: inline only.
+     */
+    public static void write(Kryo kryo, Output out, Object value, SharedSegments segments, List<Path> created) {
+        if (segments == null || value == null) {
+            writeInline(kryo, out, value);
+            return;
+        }
+        if (LargeValues.isDirect(value)) { // sized by their bytes, not by their encoding
+            if (!LargeValues.writeDirect(out, value, segments, created)) {
+                writeInline(kryo, out, value);
+            }
+            return;
+        }
+        int start = out.position();
+        try {
+            writeInline(kryo, out, value);
+        } catch (RuntimeException | StackOverflowError e) {
+            if (!isOverflow(e)) {
+                throw e;
+            }
+            out.setPosition(start); // too big for what is left of the frame: serialized into a segment instead
+            LargeValues.writeStreamed(kryo, out, value, segments, created);
+            return;
+        }
+        if (segments.isLarge(out.position() - start)) {
+            LargeValues.move(out, start, segments, created);
+        }
+    }
+
+    /** Tag and byte order of an inline ByteBuffer. */
+    static void writeBufferHead(Output out, ByteBuffer buffer) {
+        out.writeByte(BUFFER);
+        out.writeByte(buffer.order() == ByteOrder.BIG_ENDIAN ? 0 : 1);
+    }
+
+    private static void writeInline(Kryo kryo, Output out, Object value) {
         if (value == null) {
             out.writeByte(NULL);
             return;
@@ -52,6 +108,22 @@ public final class Elements {
             out.writeDouble((Double) value);
         } else if (type == Boolean.class) {
             out.writeByte((Boolean) value ? TRUE : FALSE);
+        } else if (value instanceof ByteBuffer buffer) {
+            int start = out.position();
+            try {
+                writeBufferHead(out, buffer);
+                out.writeVarInt(buffer.remaining(), true);
+                if (buffer.hasArray()) {
+                    out.writeBytes(buffer.array(), buffer.arrayOffset() + buffer.position(), buffer.remaining());
+                } else {
+                    byte[] bytes = new byte[buffer.remaining()];
+                    buffer.duplicate().get(bytes);
+                    out.writeBytes(bytes);
+                }
+            } catch (RuntimeException e) {
+                out.setPosition(start);
+                throw e;
+            }
         } else {
             writeKryo(kryo, out, value);
         }
@@ -59,7 +131,7 @@ public final class Elements {
 
     private static boolean isCompact(Class<?> type) {
         return type == Long.class || type == Integer.class || type == String.class || type == byte[].class
-                || type == Double.class || type == Boolean.class;
+                || type == Double.class || type == Boolean.class || ByteBuffer.class.isAssignableFrom(type);
     }
 
     private static void writeKryo(Kryo kryo, Output out, Object value) {
@@ -146,6 +218,11 @@ public final class Elements {
                 return Boolean.TRUE;
             case FALSE:
                 return Boolean.FALSE;
+            case SEGMENT:
+                return LargeValues.read(kryo, in);
+            case BUFFER:
+                ByteOrder order = in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
+                return ByteBuffer.wrap(in.readBytes(in.readVarInt(true))).order(order).asReadOnlyBuffer().order(order);
             case KRYO:
                 int length = in.readInt();
                 int end = in.position() + length;
@@ -162,9 +239,12 @@ public final class Elements {
     /** Skips one value without rebuilding it (its call no longer wants it). */
     public static void skip(Kryo kryo, Input in) {
         int start = in.position();
-        if (in.readByte() == KRYO) {
+        byte tag = in.readByte();
+        if (tag == KRYO) {
             int length = in.readInt();
             in.setPosition(in.position() + length);
+        } else if (tag == SEGMENT) {
+            LargeValues.skip(in);
         } else {
             in.setPosition(start);
             read(kryo, in);

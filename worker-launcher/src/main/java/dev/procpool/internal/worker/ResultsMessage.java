@@ -42,14 +42,24 @@ public final class ResultsMessage {
         private Output outcomes = newOutcomes();
         private final Output head = new Output(HEAD_BYTES);
         private int count;
+        private final SharedSegments segments;
 
         /**
-         * An encoder that has earlier outcomes written when a new one needs their room.
+         * An encoder that has earlier outcomes written when a new one needs their room, and writes large
+         * values through {@code segments} (null: all inline). The parent unlinks each segment as it reads
+         * or skips its value, or sweeps this worker's segments once the worker is dead.
          *
-         * @param sender writes this encoder's outcomes to the channel (other threads write frames too)
+         * @param sender   writes this encoder's outcomes to the channel (other threads write frames too)
+         * @param segments where large values go, or null
          */
-        public Encoder(Sender sender) {
+        public Encoder(Sender sender, SharedSegments segments) {
             this.sender = sender;
+            this.segments = segments;
+        }
+
+        /** As {@link #Encoder(Sender, SharedSegments)}, all values inline. */
+        public Encoder(Sender sender) {
+            this(sender, null);
         }
 
         /** An encoder that never writes by itself: an outcome that does not fit with the others fails. */
@@ -83,7 +93,7 @@ public final class ResultsMessage {
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
-                Elements.write(kryo, outcomes, value);
+                Elements.write(kryo, outcomes, value, segments, null);
             } catch (Throwable notWritten) {
                 outcomes.setPosition(mark);
                 return notWritten;

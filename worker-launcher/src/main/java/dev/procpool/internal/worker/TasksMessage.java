@@ -5,6 +5,9 @@ import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * TASKS, parent to worker: a chunk of inputs for a function sent before. The worker numbers its tasks
@@ -27,13 +30,32 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         private final Output head = new Output(HEAD_BYTES);
         private Output inputs = newInputs();
         private int count;
+        private final SharedSegments segments;
+        private List<Path> created = new ArrayList<>();
+
+        /** Large inputs through {@code segments}; null: all inline. */
+        public Encoder(SharedSegments segments) {
+            this.segments = segments;
+        }
+
+        /** All inputs inline. */
+        public Encoder() {
+            this(null);
+        }
 
         private static Output newInputs() {
             return new Output(64 * 1024, FrameChannel.MAX_PAYLOAD - HEAD_BYTES);
         }
 
-        /** Starts a new chunk. */
+        /**
+         * Starts a new chunk. The segments of the last one must have been {@link #takeSegments taken}: those
+         * left are deleted here (a frame that was never sent).
+         */
         public void reset() {
+            if (!created.isEmpty()) {
+                SharedSegments.deleteAll(created);
+                created.clear();
+            }
             // one huge chunk must not pin its buffer for the pool's life
             if (inputs.getBuffer().length > FrameChannel.KEPT_BUFFER_MAX) {
                 inputs = newInputs();
@@ -51,7 +73,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         public boolean add(Kryo kryo, Object input) {
             int mark = inputs.position();
             try {
-                Elements.write(kryo, inputs, input);
+                Elements.write(kryo, inputs, input, segments, created);
             } catch (RuntimeException | StackOverflowError e) {
                 inputs.setPosition(mark);
                 if (Elements.isOverflow(e)) {
@@ -61,6 +83,20 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
             }
             count++;
             return true;
+        }
+
+        /**
+         * The shared-memory segments of the inputs appended since {@link #reset()}, now the caller's: it
+         * deletes them once the worker has read the chunk (all its tasks answered) or is dead, or at once if
+         * the frame is not sent. The worker unlinks each as it reads it; the caller's delete is the backstop.
+         */
+        public List<Path> takeSegments() {
+            if (created.isEmpty()) {
+                return List.of();
+            }
+            List<Path> taken = created;
+            created = new ArrayList<>();
+            return taken;
         }
 
         /** Inputs appended since {@link #reset()}. */

@@ -81,7 +81,7 @@ public final class WorkerMain {
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
         this.channel = channel;
-        this.results = new ResultsMessage.Encoder(this::handOffResults);
+        this.results = new ResultsMessage.Encoder(this::handOffResults, SharedSegments.get());
         this.slot = slot;
         this.remote = new RemoteCode(channel, channelLock, loader);
         this.spareBuffers.add(new byte[SPARE_BUFFER_MIN]);
