@@ -3,11 +3,11 @@ package dev.procpool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.procpool.testing.NoProcessLeft;
+import dev.procpool.testing.ProcpoolJars;
 import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -45,7 +45,7 @@ class JshellTest {
         Path script = directory.resolve("pool.jsh");
         Files.writeString(script, SCRIPT);
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
-        ProcessBuilder launch = new ProcessBuilder(jshell.toString(), "--class-path", procpoolClassPath(),
+        ProcessBuilder launch = new ProcessBuilder(jshell.toString(), "--class-path", ProcpoolJars.path(),
                 script.toString()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
         launch.environment().remove("CLASSPATH");
         Process process = launch.start();
@@ -61,21 +61,5 @@ class JshellTest {
         assertThat(lines).as("jshell's output").containsSubsequence("MODE PROCESSES",
                 "RESULT [Sq[x=1, y=101], Sq[x=2, y=104], Sq[x=3, y=109]]", "PIDS false");
         assertThat(process.exitValue()).isZero();
-    }
-
-    /** procpool's classes (as built in this reactor) and their dependencies, nothing of the tests. */
-    private static String procpoolClassPath() {
-        List<String> entries = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            String name = path.getFileName().toString();
-            boolean ours = Files.isDirectory(path) && Files.exists(path.resolve("module-info.class"));
-            boolean dependency = name.startsWith("kryo5-") || name.startsWith("commons-exec-")
-                    || name.startsWith("slf4j-api-") || name.startsWith("procpool-worker-launcher-");
-            if (ours || dependency) {
-                entries.add(path.toString());
-            }
-        }
-        return String.join(File.pathSeparator, entries);
     }
 }

@@ -3,15 +3,13 @@ package dev.procpool;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.procpool.testing.NoProcessLeft;
+import dev.procpool.testing.ProcpoolJars;
 import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
@@ -81,7 +79,7 @@ class ModulePathTest {
     }
 
     private List<String> runApp(String mode) throws Exception {
-        String modulePath = procpoolModulePath();
+        String modulePath = ProcpoolJars.path();
         Path source = directory.resolve("src");
         Files.createDirectories(source.resolve("app"));
         Files.writeString(source.resolve("module-info.java"), MODULE_INFO);
@@ -108,21 +106,5 @@ class ModulePathTest {
         }
         assertThat(process.exitValue()).as("exit code; output:%n%s", String.join("\n", lines)).isZero();
         return lines;
-    }
-
-    /** procpool's own modules (as built in this reactor) and their dependencies, nothing of the tests. */
-    private static String procpoolModulePath() throws IOException {
-        List<String> entries = new ArrayList<>();
-        for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
-            Path path = Path.of(entry);
-            String name = path.getFileName().toString();
-            boolean ours = Files.isDirectory(path) && Files.exists(path.resolve("module-info.class"));
-            boolean dependency = name.startsWith("kryo5-") || name.startsWith("commons-exec-")
-                    || name.startsWith("slf4j-api-") || name.startsWith("procpool-worker-launcher-");
-            if (ours || dependency) {
-                entries.add(path.toString());
-            }
-        }
-        return entries.stream().collect(Collectors.joining(File.pathSeparator));
     }
 }
