@@ -3,6 +3,7 @@ package dev.procpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.contract.ContractTasks.Endless;
 import dev.procpool.testing.NoProcessLeft;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -12,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.junit.jupiter.api.AfterAll;
@@ -38,44 +38,6 @@ class LazyCallsTest {
     @AfterAll
     void closePools() throws InterruptedException {
         pools.values().forEach(ProcessPool::close);
-    }
-
-    /** An endless input that counts how many elements the pool has pulled from it. */
-    static final class Endless implements Iterable<Long> {
-        final AtomicLong pulled = new AtomicLong();
-
-        @Override
-        public Iterator<Long> iterator() {
-            return new Iterator<>() {
-                @Override
-                public boolean hasNext() {
-                    return true;
-                }
-
-                @Override
-                public Long next() {
-                    return pulled.getAndIncrement();
-                }
-            };
-        }
-
-        /** Waits until the count has not moved for a while (bounded), and returns it. */
-        long settled() throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-            long last = -1;
-            long stableSince = System.nanoTime();
-            while (System.nanoTime() < deadline) {
-                long now = pulled.get();
-                if (now != last) {
-                    last = now;
-                    stableSince = System.nanoTime();
-                } else if (System.nanoTime() - stableSince > TimeUnit.MILLISECONDS.toNanos(300)) {
-                    return now;
-                }
-                Thread.sleep(10);
-            }
-            throw new AssertionError("the input kept being read: " + pulled.get());
-        }
     }
 
     @ParameterizedTest
