@@ -2,14 +2,12 @@ package dev.procpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.ChildJvm;
 import dev.procpool.testing.NoProcessLeft;
 import dev.procpool.testing.ProcpoolJars;
-import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,21 +43,11 @@ class JshellTest {
         Path script = directory.resolve("pool.jsh");
         Files.writeString(script, SCRIPT);
         Path jshell = Path.of(System.getProperty("java.home"), "bin", "jshell");
-        ProcessBuilder launch = new ProcessBuilder(jshell.toString(), "--class-path", ProcpoolJars.path(),
-                script.toString()).redirectErrorStream(true).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")));
-        launch.environment().remove("CLASSPATH");
-        Process process = launch.start();
-        List<String> lines;
-        try {
-            lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            process.waitFor(10, TimeUnit.SECONDS);
-        }
+        ChildJvm.Output output = ChildJvm.run(List.of(jshell.toString(), "--class-path", ProcpoolJars.path(),
+                script.toString()));
+        List<String> lines = output.lines();
         assertThat(lines).as("jshell's output").containsSubsequence("MODE PROCESSES",
                 "RESULT [Sq[x=1, y=101], Sq[x=2, y=104], Sq[x=3, y=109]]", "PIDS false");
-        assertThat(process.exitValue()).isZero();
+        assertThat(output.exitCode()).as("exit code; output:%n%s", String.join("\n", lines)).isZero();
     }
 }

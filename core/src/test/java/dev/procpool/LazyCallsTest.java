@@ -3,12 +3,12 @@ package dev.procpool;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.procpool.contract.ContractTasks;
 import dev.procpool.contract.ContractTasks.Endless;
 import dev.procpool.testing.NoProcessLeft;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -128,22 +128,7 @@ class LazyCallsTest {
     @ParameterizedTest
     @EnumSource(value = PoolMode.class, names = {"PROCESSES", "THREADS"})
     void anInputIteratorThatThrowsEndsTheIterationWithItsFailure(PoolMode mode) {
-        Iterable<Integer> failing = () -> new Iterator<>() {
-            int next;
-
-            @Override
-            public boolean hasNext() {
-                return true;
-            }
-
-            @Override
-            public Integer next() {
-                if (next == 3) {
-                    throw new IllegalStateException("source broke");
-                }
-                return next++;
-            }
-        };
+        Iterable<Integer> failing = ContractTasks.failingAt(3);
         ResultIterator<Integer> results = pools.get(mode).imap((Integer i) -> i, failing, 1);
         assertThat(results.next()).isEqualTo(0);
         assertThat(results.next()).isEqualTo(1);

@@ -2,14 +2,13 @@ package dev.procpool;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.testing.ChildJvm;
 import dev.procpool.testing.NoProcessLeft;
 import dev.procpool.testing.ProcpoolJars;
 import java.io.File;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.tools.JavaCompiler;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.Test;
@@ -91,20 +90,10 @@ class ModulePathTest {
         assertThat(compiled).as("the app compiles against the procpool module").isZero();
 
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        ProcessBuilder launch = new ProcessBuilder(java.toString(), "-p", modulePath + File.pathSeparator + classes,
-                "-m", "app/app.Main", mode).redirectErrorStream(true);
-        launch.environment().remove("CLASSPATH"); // Surefire passes the tests' class path this way
-        Process process = launch.start();
-        process.getOutputStream().close();
-        List<String> lines;
-        try {
-            lines = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).lines().toList();
-            assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        } finally {
-            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-        }
-        assertThat(process.exitValue()).as("exit code; output:%n%s", String.join("\n", lines)).isZero();
+        ChildJvm.Output output = ChildJvm.run(List.of(java.toString(), "-p", modulePath + File.pathSeparator + classes,
+                "-m", "app/app.Main", mode));
+        List<String> lines = output.lines();
+        assertThat(output.exitCode()).as("exit code; output:%n%s", String.join("\n", lines)).isZero();
         return lines;
     }
 }
