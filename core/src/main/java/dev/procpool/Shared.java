@@ -52,8 +52,9 @@ public interface Shared<T> extends java.io.Serializable, AutoCloseable {
 
     /**
      * Frees the value: the shared-memory file is deleted (mappings workers hold stay valid until they
-     * let them go), workers drop their copies, later {@code get()}s fail. Idempotent; never blocks on a
-     * worker.
+     * let them go), workers drop their copies, later {@code get()}s fail. Idempotent; never waits on a
+     * worker JVM (a busy one is told before its next task); a cluster pool waits up to a few seconds for
+     * its members to confirm.
      */
     @Override
     void close();

@@ -174,9 +174,17 @@ public abstract class EnginePool implements Pool {
      */
     @Override
     public <T> dev.procpool.Shared<T> share(T value) {
+        return shareUnder(SharedHandle.newId(), value);
+    }
+
+    /**
+     * Internal (procpool's cluster members): shares {@code value} under an id another JVM chose, the id
+     * that the handles in the tasks this pool will run carry. Sharing an id twice replaces nothing: the
+     * first value stays, and the handle returned is a second handle to it.
+     */
+    public final <T> dev.procpool.Shared<T> shareUnder(long id, T value) {
         Objects.requireNonNull(value, "value");
         checkOpen();
-        long id = SharedHandle.newId();
         engine.share(id, value);
         SharedHandle<T> handle = new SharedHandle<>(id, value, this::unshare);
         shared.put(id, handle);

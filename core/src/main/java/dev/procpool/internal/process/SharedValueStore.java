@@ -32,6 +32,9 @@ final class SharedValueStore {
 
     /** Writes the value's segment; blocks until it is written. */
     void share(long id, Object value) {
+        if (files.containsKey(id)) {
+            return;
+        }
         ClassLoader loader = value.getClass().getClassLoader();
         try {
             SharedSegments.SharedFile file = segments.share(
