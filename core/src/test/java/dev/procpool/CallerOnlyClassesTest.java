@@ -93,7 +93,7 @@ class CallerOnlyClassesTest {
             // many one-input chunks in flight while the workers fetch: no frame waits on a class
             List<Long> many = java.util.stream.LongStream.range(0, 300).boxed().toList();
             assertThat(pool.map(greet, many, 1)).hasSize(300).allSatisfy(g -> assertThat(g).startsWith("hello"));
-            assertThat(pool.stats().workers()).hasSize(2);
+            assertThat(pool.stats().workerCrashes()).as("no worker died fetching classes").isZero();
         }
     }
 

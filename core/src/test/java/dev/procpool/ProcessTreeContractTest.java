@@ -1,6 +1,7 @@
 package dev.procpool;
 
 import static dev.procpool.FaultTestSupport.append;
+import static dev.procpool.FaultTestSupport.await;
 import static dev.procpool.FaultTestSupport.awaitAllGone;
 import static dev.procpool.FaultTestSupport.awaitPid;
 import static dev.procpool.FaultTestSupport.awaitWorkers;
@@ -274,6 +275,8 @@ class ProcessTreeContractTest {
             long tookMillis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             assertThat(tookMillis).as("ms for the map").isLessThan(taskTimeout.plus(liveness).toMillis() + 3_000);
             awaitAllGone("the frozen worker", Set.of(frozen), Duration.ofSeconds(5));
+            // its process is gone before the pool has read its end: wait for the pool, then count exactly
+            await("the frozen worker counted as a crash", Duration.ofSeconds(5), () -> pool.stats().workerCrashes() > 0);
             assertThat(pool.stats().workerCrashes()).isEqualTo(1);
             awaitWorkers(pool, 2, Set.of(frozen), Duration.ofSeconds(20));
         } finally {
