@@ -73,8 +73,18 @@ public final class ClassDataArchive {
         this.format = format;
     }
 
-    /** The archive for the workers of a pool with these settings, or null when none can be used. */
+    /**
+     * The archive for the workers of a pool with these settings, or null when none can be used: also when the
+     * pool's JVM options choose class sharing themselves ({@code -Xshare:off}, an archive or cache of their
+     * own), which ours would contradict.
+     */
     static ClassDataArchive forWorkers(WorkerSettings settings) {
+        for (String option : settings.jvmOptions()) {
+            if (option.startsWith("-Xshare:") || option.startsWith("-XX:SharedArchiveFile") || option.startsWith("-XX:AOT")
+                    || option.startsWith("-XX:ArchiveClassesAtExit") || option.contains("AutoCreateSharedArchive")) {
+                return null;
+            }
+        }
         List<String> startOptions = new ArrayList<>(settings.jvmOptions());
         String toolOptions = settings.environment().getOrDefault("JAVA_TOOL_OPTIONS", System.getenv("JAVA_TOOL_OPTIONS"));
         if (toolOptions != null) {

@@ -12,8 +12,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
@@ -32,10 +34,12 @@ import java.util.concurrent.ConcurrentHashMap;
 final class ClassPathDigest {
     /** What was hashed, as {@code size|mtime|ctime|inode|path}, to the hex digest of its contents; for this JVM's life. */
     private static final Map<String, String> KNOWN = new ConcurrentHashMap<>();
+    /** Keys this JVM hashed or looked up: written first, so a full memo keeps what is in use. */
+    private static final Set<String> USED = ConcurrentHashMap.newKeySet();
     /** Memo files already read into {@link #KNOWN}. */
     private static final Map<Path, Boolean> LOADED = new ConcurrentHashMap<>();
     /** Lines kept in the memo file at most (a line is ~150 bytes). */
-    static final int MAX_REMEMBERED = 20_000;
+    static final int MAX_REMEMBERED = 4_096;
 
     private ClassPathDigest() {}
 
@@ -54,6 +58,9 @@ final class ClassPathDigest {
             Path real = jar.toRealPath();
             String key = key(real);
             String digest = key == null ? null : KNOWN.get(key);
+            if (key != null && USED.add(key) && digest != null && KNOWN.size() >= MAX_REMEMBERED) {
+                learned = true; // a full memo is rewritten with what is in use first
+            }
             if (digest == null) {
                 digest = hash(real);
                 if (key != null) {
@@ -108,12 +115,17 @@ final class ClassPathDigest {
 
     /** Writes what this JVM knows to a file of its own and moves it into place; the last writer wins. */
     private static void save(Path memo) {
+        Set<String> keys = new LinkedHashSet<>(USED);
+        keys.addAll(KNOWN.keySet());
         List<String> lines = new ArrayList<>();
-        for (Map.Entry<String, String> entry : KNOWN.entrySet()) {
+        for (String key : keys) {
+            String digest = KNOWN.get(key);
             if (lines.size() >= MAX_REMEMBERED) {
                 break;
             }
-            lines.add(entry.getValue() + " " + entry.getKey());
+            if (digest != null) {
+                lines.add(digest + " " + key);
+            }
         }
         Path temporary = memo.resolveSibling(memo.getFileName() + "." + ProcessHandle.current().pid() + "-" + System.nanoTime() + ".tmp");
         try {

@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -213,6 +214,23 @@ class ClassDataArchiveTest {
         assertThat(recent).exists();
         assertThat(old).doesNotExist();
         assertThat(abandoned).doesNotExist();
+    }
+
+    @Test
+    void aPoolWhoseJvmOptionsChooseClassSharingThemselvesGetsNoArchive() throws Exception {
+        Path jar = Files.writeString(dir.resolve("h.jar"), "jar");
+        Path java25 = JavaReleaseTest.fakeJdk(dir.resolve("jdk25"), "25.0.3");
+        for (Path workersJava : List.of(java, java25)) {
+            assertThat(ClassDataArchive.forWorkers(settings(workersJava, jar, "-Xmx64m"))).isNotNull();
+            for (String option : List.of("-Xshare:off", "-XX:SharedArchiveFile=/x.jsa", "-XX:AOTCache=/x.aot",
+                    "-XX:AOTMode=off", "-XX:ArchiveClassesAtExit=/y.jsa", "-XX:+AutoCreateSharedArchive")) {
+                assertThat(ClassDataArchive.forWorkers(settings(workersJava, jar, option))).as(option).isNull();
+            }
+        }
+    }
+
+    private static WorkerSettings settings(Path java, Path jar, String option) {
+        return new WorkerSettings(2, java, List.of(jar), List.of(option), Map.of(), null, null, 0, null, null, 0, null);
     }
 
     private static Path recordAndPublish(ClassDataArchive archive) throws Exception {
