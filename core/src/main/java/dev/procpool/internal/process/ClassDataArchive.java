@@ -28,16 +28,20 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A class-data-sharing archive of the classes a worker loads, so later workers start faster. The
- * first worker of a pool that finds no archive records one when it exits normally
- * ({@code -XX:ArchiveClassesAtExit}); later workers map it ({@code -XX:SharedArchiveFile}).
+ * An archive of the classes a worker loads, so later workers start faster: the AOT cache on JDK 25 and
+ * newer, the dynamic class-data-sharing archive before ({@link ArchiveFormat}, chosen by the worker's
+ * {@code java}, not the caller's). The first worker of a pool that finds no archive records one when it
+ * exits normally ({@code -XX:AOTCacheOutput}, {@code -XX:ArchiveClassesAtExit}); later workers map it
+ * ({@code -XX:AOTCache}, {@code -XX:SharedArchiveFile}).
  *
- * <p>The archive is keyed by a hash of the {@code java} executable and every class path entry (path,
- * size, modification time), so a changed jar or JDK gets a new archive, and the JVM checks the archive
- * against its class path again before using it. CDS archives classes from jars only: a class path
- * with class folders (as in an IDE or a Maven test run) gets no archive. Archives live in
- * {@code $XDG_CACHE_HOME/procpool/cds} (default {@code ~/.cache/procpool/cds}), or where the system
- * property {@code procpool.cds.dir} says. Disabled with the system property {@code procpool.cds=false}.
+ * <p>The class-data archive is keyed by a hash of the {@code java} executable and every class path entry
+ * (path, size, modification time), and the JVM checks it against its class path again before using it. The
+ * AOT cache is keyed by the {@code java} executable, the contents of the class path jars ({@link
+ * ClassPathDigest}) and the worker's start options, because JDK 25 does not check its class path (JDK-8377932).
+ * Both archive classes from jars only: a class path with class folders (as in an IDE or a Maven test run)
+ * gets no archive. Archives live in {@code $XDG_CACHE_HOME/procpool/cds} (default {@code
+ * ~/.cache/procpool/cds}), or where the system property {@code procpool.cds.dir} says. Disabled with the
+ * system property {@code procpool.cds=false}; {@code procpool.aot=false} keeps the class-data archive on JDK 25.
  *
  * <p>A JVM maps an archive into every worker, so whoever can write it controls every pool: the folder
  * is created owner-only, and a folder or archive that another user owns, or that group or others may
@@ -57,34 +61,82 @@ public final class ClassDataArchive {
     /** The archive as a worker was started with it: which file, so that only that one is ever removed. */
     record Use(List<String> options, Object fileKey) {}
 
+    /** Where the AOT cache's class path digests are remembered across JVMs ({@link ClassPathDigest}). */
+    static final String DIGEST_MEMO = "class-path-digests";
+
     private final Path archive;
+    private final ArchiveFormat format;
     private volatile boolean touched;
 
-    private ClassDataArchive(Path archive) {
+    private ClassDataArchive(Path archive, ArchiveFormat format) {
         this.archive = archive;
+        this.format = format;
+    }
+
+    /**
+     * The archive for the workers of a pool with these settings, or null when none can be used: also when the
+     * pool's JVM options choose class sharing themselves ({@code -Xshare:off}, an archive or cache of their
+     * own), which ours would contradict.
+     */
+    static ClassDataArchive forWorkers(WorkerSettings settings) {
+        for (String option : settings.jvmOptions()) {
+            if (option.startsWith("-Xshare:") || option.startsWith("-XX:SharedArchiveFile") || option.startsWith("-XX:AOT")
+                    || option.startsWith("-XX:ArchiveClassesAtExit") || option.contains("AutoCreateSharedArchive")) {
+                return null;
+            }
+        }
+        List<String> startOptions = new ArrayList<>(settings.jvmOptions());
+        String toolOptions = settings.environment().getOrDefault("JAVA_TOOL_OPTIONS", System.getenv("JAVA_TOOL_OPTIONS"));
+        if (toolOptions != null) {
+            startOptions.add("JAVA_TOOL_OPTIONS=" + toolOptions);
+        }
+        return find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()), startOptions);
     }
 
     /** The archive for workers with this java and class path, or null when none can be used. */
     static ClassDataArchive find(Path java, String classPath) {
+        return find(java, classPath, List.of());
+    }
+
+    /**
+     * The archive for workers with this java, class path and start options (JVM options, {@code
+     * JAVA_TOOL_OPTIONS}), or null when none can be used. The AOT cache's name includes the options (a
+     * cache made with one collector or agent is refused by a JVM started with another) and the class path
+     * jars' contents; the class-data archive's, as before, the jars' paths, sizes and times.
+     */
+    static ClassDataArchive find(Path java, String classPath, List<String> startOptions) {
         if ("false".equalsIgnoreCase(System.getProperty("procpool.cds"))) {
             return null;
         }
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            add(digest, java);
+            List<Path> jars = new ArrayList<>();
             for (String entry : classPath.split(File.pathSeparator)) {
                 Path path = Path.of(entry);
                 if (Files.isDirectory(path) || !Files.isRegularFile(path)) {
-                    return null;
+                    return null; // both formats archive classes from jars only: the JVM refuses a class folder
                 }
-                add(digest, path);
+                jars.add(path);
             }
-            String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
             Path directory = cacheDirectory();
             if (!ownerOnlyFolder(directory)) {
                 return null;
             }
-            return new ClassDataArchive(directory.resolve("worker-" + key + ".jsa"));
+            ArchiveFormat format = ArchiveFormat.forJava(java);
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            add(digest, java);
+            if (format == ArchiveFormat.AOT_CACHE) {
+                digest.update(("aot|" + ClassPathDigest.of(jars, directory.resolve(DIGEST_MEMO)) + "\n")
+                        .getBytes(StandardCharsets.UTF_8));
+                for (String option : startOptions) {
+                    digest.update((option + "\n").getBytes(StandardCharsets.UTF_8));
+                }
+            } else {
+                for (Path jar : jars) {
+                    add(digest, jar);
+                }
+            }
+            String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
+            return new ClassDataArchive(directory.resolve("worker-" + key + format.suffix), format);
         } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
             log.debug("no class-data archive for workers: {}", e.toString());
             return null;
@@ -167,7 +219,7 @@ public final class ClassDataArchive {
                 touched = true;
                 Files.setLastModifiedTime(archive, FileTime.from(Instant.now()));
             }
-            return new Use(List.of("-XX:SharedArchiveFile=" + archive), fileKey);
+            return new Use(format.useOptions(archive), fileKey);
         } catch (IOException e) {
             return null;
         }
@@ -200,9 +252,12 @@ public final class ClassDataArchive {
                 + System.nanoTime() + ".tmp");
     }
 
-    static List<String> recordOptions(Path recording) {
-        // recording warns about every class it skips (JFR events, lambda forms): not the user's business
-        return List.of("-XX:ArchiveClassesAtExit=" + recording, "-Xlog:cds*=error:stderr");
+    List<String> recordOptions(Path recording) {
+        return format.recordOptions(recording);
+    }
+
+    ArchiveFormat format() {
+        return format;
     }
 
     /** After the recording worker exited: publish its archive if it wrote a complete one, then prune. */
@@ -221,6 +276,7 @@ public final class ClassDataArchive {
         } finally {
             try {
                 Files.deleteIfExists(recording);
+                Files.deleteIfExists(recording.resolveSibling(recording.getFileName() + ".config")); // an AOT recording's first step
             } catch (IOException ignored) {
                 // a stale temporary file in a cache directory
             }
@@ -253,11 +309,11 @@ public final class ClassDataArchive {
                 }
                 long modified = attributes.lastModifiedTime().toMillis();
                 String name = file.getFileName().toString();
-                if (name.endsWith(".tmp")) {
+                if (name.endsWith(".tmp") || name.endsWith(".tmp.config")) { // .config: an AOT recording's first step
                     if (now - modified > STALE_RECORDING.toMillis()) {
                         Files.deleteIfExists(file);
                     }
-                } else if (name.endsWith(".jsa")) {
+                } else if (name.endsWith(ArchiveFormat.DYNAMIC_CDS.suffix) || name.endsWith(ArchiveFormat.AOT_CACHE.suffix)) {
                     archives.add(new Entry(file, attributes.size(), modified));
                 }
             }

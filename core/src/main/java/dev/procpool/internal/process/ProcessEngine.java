@@ -87,7 +87,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (!swept.isEmpty()) {
             log.debug("deleted {} shared-memory file(s) left by JVMs no longer running: {}", swept.size(), swept);
         }
-        this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
+        this.archive = ClassDataArchive.forWorkers(settings);
         for (int i = 0; i < settings.workers(); i++) {
             launchWorker();
         }
@@ -147,7 +147,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 } else if (!recordedOnce) { // once: a pool that does not use the archive would record at every start
                     recordedOnce = true;
                     recordHere = archive.recordingFile();
-                    extra = ClassDataArchive.recordOptions(recordHere);
+                    extra = archive.recordOptions(recordHere);
                 }
             }
             try {

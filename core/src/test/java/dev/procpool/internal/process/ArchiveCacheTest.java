@@ -41,19 +41,24 @@ class ArchiveCacheTest {
     /** The test class path with every class folder packed into a jar: CDS archives classes from jars only. */
     @BeforeAll
     static void packClassFolders() throws IOException {
+        jarClassPath = jarsOnlyClassPath(shared);
+    }
+
+    /** This JVM's class path with every class folder packed into a jar in {@code into}. */
+    static String jarsOnlyClassPath(Path into) throws IOException {
         List<String> entries = new ArrayList<>();
         int n = 0;
         for (String entry : System.getProperty("java.class.path").split(File.pathSeparator)) {
             Path path = Path.of(entry);
             if (Files.isDirectory(path)) {
-                Path jar = shared.resolve("folder-" + n++ + ".jar");
+                Path jar = into.resolve("folder-" + n++ + ".jar");
                 pack(path, jar);
                 entries.add(jar.toString());
             } else if (Files.isRegularFile(path)) {
                 entries.add(path.toString());
             }
         }
-        jarClassPath = String.join(File.pathSeparator, entries);
+        return String.join(File.pathSeparator, entries);
     }
 
     private static void pack(Path folder, Path jar) throws IOException {
@@ -68,11 +73,21 @@ class ArchiveCacheTest {
 
     /** Runs one caller JVM to its end; returns what it printed (stdout, then stderr). */
     private static String runCaller(Path cache) throws Exception {
+        return runCaller(jarClassPath, cache);
+    }
+
+    /**
+     * Runs one caller JVM ({@link ArchiveCacheChild}, on this JDK) on this class path to its end; returns
+     * what it printed (stdout and stderr). {@code args}: the workers' java, then their JVM options.
+     */
+    static String runCaller(String classPath, Path cache, String... args) throws Exception {
         Path java = WorkerCommand.defaultJava();
-        Process child = new ProcessBuilder(java.toString(), "-Dprocpool.cds.dir=" + cache,
+        List<String> command = new ArrayList<>(List.of(java.toString(), "-Dprocpool.cds.dir=" + cache,
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=info",
-                "-Dorg.slf4j.simpleLogger.log.dev.procpool.internal.process.ClassDataArchive=debug", "-cp", jarClassPath, ArchiveCacheChild.class.getName())
-                .redirectErrorStream(true).start();
+                "-Dorg.slf4j.simpleLogger.log.dev.procpool.internal.process.ClassDataArchive=debug", "-cp", classPath,
+                ArchiveCacheChild.class.getName()));
+        command.addAll(List.of(args));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         child.getOutputStream().close();
         String output;
         try {

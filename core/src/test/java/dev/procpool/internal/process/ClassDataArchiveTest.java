@@ -10,6 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -155,6 +156,81 @@ class ClassDataArchiveTest {
                 assertThat(files.map(Path::toString)).noneMatch(f -> f.endsWith(".tmp"));
             }
         }
+    }
+
+    @Test
+    void workersOnJdk25GetAnAotCacheAndOnJdk17TheClassDataArchiveAsBefore() throws Exception {
+        Path jar = Files.writeString(dir.resolve("f.jar"), "jar");
+        ClassDataArchive aot = ClassDataArchive.find(JavaReleaseTest.fakeJdk(dir.resolve("jdk25"), "25.0.3"), jar.toString());
+        assertThat(aot.format()).isEqualTo(ArchiveFormat.AOT_CACHE);
+        assertThat(aot.path().getFileName().toString()).endsWith(".aot");
+        assertThat(aot.recordOptions(aot.recordingFile())).anyMatch(o -> o.startsWith("-XX:AOTCacheOutput="));
+
+        ClassDataArchive jsa = ClassDataArchive.find(java, jar.toString());
+        assertThat(jsa.format()).isEqualTo(ArchiveFormat.DYNAMIC_CDS);
+        assertThat(jsa.path().getFileName().toString()).endsWith(".jsa");
+        assertThat(ClassDataArchive.find(java, jar.toString(), List.of("-Xmx64m")).path())
+                .as("the class-data archive's name is what it was: start options are not part of it").isEqualTo(jsa.path());
+        assertThat(ClassDataArchive.find(JavaReleaseTest.fakeJdk(dir.resolve("jdk24"), "24.0.2"), jar.toString()).format())
+                .as("JDK 24 has no one-step recording").isEqualTo(ArchiveFormat.DYNAMIC_CDS);
+        assertThat(ClassDataArchive.find(JavaReleaseTest.fakeJdk(dir.resolve("unknown"), null), jar.toString()).format())
+                .isEqualTo(ArchiveFormat.DYNAMIC_CDS);
+    }
+
+    @Test
+    void theAotCacheIsNamedByTheJarsContentsAndTheStartOptions() throws Exception {
+        Path java25 = JavaReleaseTest.fakeJdk(dir.resolve("jdk25"), "25.0.3");
+        Path jar = Files.writeString(dir.resolve("g.jar"), "contents 1");
+        FileTime time = Files.getLastModifiedTime(jar);
+        Path first = ClassDataArchive.find(java25, jar.toString()).path();
+        Path firstCds = ClassDataArchive.find(java, jar.toString()).path();
+
+        Files.writeString(jar, "contents 2"); // same size
+        Files.setLastModifiedTime(jar, time); // same time
+        assertThat(ClassDataArchive.find(java25, jar.toString()).path()).as("new contents, new cache").isNotEqualTo(first);
+        assertThat(ClassDataArchive.find(java, jar.toString()).path())
+                .as("what the class-data archive cannot see (the JVM checks that one itself)").isEqualTo(firstCds);
+
+        Files.writeString(jar, "contents 1");
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(time.toMillis() + 60_000));
+        assertThat(ClassDataArchive.find(java25, jar.toString()).path()).as("a touched jar keeps its cache").isEqualTo(first);
+
+        assertThat(ClassDataArchive.find(java25, jar.toString(), List.of("-XX:+UseSerialGC")).path())
+                .as("a JVM started with other options refuses a cache made with these").isNotEqualTo(first);
+    }
+
+    @Test
+    void pruningCountsAotCachesAndDropsAbandonedAotRecordings() throws Exception {
+        Path cache = Files.createDirectories(dir.resolve("prune-aot"));
+        long now = System.currentTimeMillis();
+        Path old = Files.write(cache.resolve("worker-1.aot"), new byte[2000]);
+        Files.setLastModifiedTime(old, FileTime.fromMillis(now - 120_000));
+        Path recent = Files.write(cache.resolve("worker-2.aot"), new byte[2000]);
+        Path abandoned = Files.writeString(cache.resolve("worker-3.aot.1-2.tmp.config"), "");
+        Files.setLastModifiedTime(abandoned, FileTime.fromMillis(now - ClassDataArchive.STALE_RECORDING.toMillis() - 1));
+
+        ClassDataArchive.prune(cache, 3_000, recent);
+
+        assertThat(recent).exists();
+        assertThat(old).doesNotExist();
+        assertThat(abandoned).doesNotExist();
+    }
+
+    @Test
+    void aPoolWhoseJvmOptionsChooseClassSharingThemselvesGetsNoArchive() throws Exception {
+        Path jar = Files.writeString(dir.resolve("h.jar"), "jar");
+        Path java25 = JavaReleaseTest.fakeJdk(dir.resolve("jdk25"), "25.0.3");
+        for (Path workersJava : List.of(java, java25)) {
+            assertThat(ClassDataArchive.forWorkers(settings(workersJava, jar, "-Xmx64m"))).isNotNull();
+            for (String option : List.of("-Xshare:off", "-XX:SharedArchiveFile=/x.jsa", "-XX:AOTCache=/x.aot",
+                    "-XX:AOTMode=off", "-XX:ArchiveClassesAtExit=/y.jsa", "-XX:+AutoCreateSharedArchive")) {
+                assertThat(ClassDataArchive.forWorkers(settings(workersJava, jar, option))).as(option).isNull();
+            }
+        }
+    }
+
+    private static WorkerSettings settings(Path java, Path jar, String option) {
+        return new WorkerSettings(2, java, List.of(jar), List.of(option), Map.of(), null, null, 0, null, null, 0, null);
     }
 
     private static Path recordAndPublish(ClassDataArchive archive) throws Exception {
