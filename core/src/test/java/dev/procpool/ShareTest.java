@@ -208,7 +208,7 @@ class ShareTest {
             assertThat(child.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(FaultTestSupport.poll(Duration.ofSeconds(5), () -> workers.stream().allMatch(FaultTestSupport::isGone)))
                     .isTrue();
-            assertThat(valuesOf(caller)).as("left by the kill").hasSize(1);
+            // no check that the kill left it: any pool started meanwhile by any JVM on this machine sweeps it
             try (ProcessPool next = ProcessPool.builder().workers(1).build()) {
                 int two = next.apply((Integer x) -> x + 1, 1);
                 assertThat(two).isEqualTo(2);
