@@ -4,7 +4,7 @@ package dev.procpool.internal.worker;
  * The message types of the wire protocol; one byte in every frame header. Each has one class that
  * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
  * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
- * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}, {@link CodeMessage}.
+ * {@link ResultsMessage}, {@link InitFailedMessage}, {@link BootedMessage}, {@link HeartbeatMessage}, {@link CodeMessage}.
  */
 public final class FrameType {
     private FrameType() {}
@@ -40,4 +40,9 @@ public final class FrameType {
     public static final byte CLASS_REQUEST = 24;
     /** A resource the worker's class path lacks: the parent answers with RESOURCE_BYTES. */
     public static final byte RESOURCE_REQUEST = 25;
+    /**
+     * The JVM has started and holds no pool's state yet: sent before the worker reads its CONFIG. A
+     * spare worker waits there (answering PING) until a pool takes it.
+     */
+    public static final byte BOOTED = 26;
 }
