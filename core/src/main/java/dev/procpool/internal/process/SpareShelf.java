@@ -111,6 +111,16 @@ final class SpareShelf implements SpareJvm.Owner {
         return latest;
     }
 
+    /** No spare booting, and none the keeper would start now. */
+    synchronized boolean isSettled() {
+        for (SpareJvm spare : spares) {
+            if (!spare.isBooted()) {
+                return false;
+            }
+        }
+        return !(refillAllowed() && !gaveUp && spares.size() < wanted());
+    }
+
     /** Nothing left to keep: the registry forgets the shelf. */
     synchronized boolean isEmpty() {
         return leases.isEmpty() && spares.isEmpty();

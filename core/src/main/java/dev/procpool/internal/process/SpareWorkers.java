@@ -56,6 +56,35 @@ public final class SpareWorkers {
         return pids;
     }
 
+    /**
+     * For tests and benchmarks: waits until no spare JVM is starting and none is about to (a spare starting
+     * has its slot file and threads, which a check for leftovers would count); false at the timeout.
+     */
+    public static boolean awaitSettled(java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!REGISTRY.settled()) {
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            Thread.sleep(10);
+        }
+        return true;
+    }
+
+    private boolean settled() {
+        synchronized (this) {
+            if (woken) {
+                return false;
+            }
+        }
+        for (SpareShelf shelf : shelves()) {
+            if (!shelf.isSettled()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     private synchronized SpareShelf.Lease lease(WorkerSettings settings) {
         JvmShape shape = JvmShape.of(settings);
         SpareShelf shelf = shelves.computeIfAbsent(shape, s -> new SpareShelf(s, this));
