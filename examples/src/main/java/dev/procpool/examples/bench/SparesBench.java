@@ -29,7 +29,9 @@ import java.util.function.BooleanSupplier;
  * <ul>
  *   <li>{@code second_pool_ready}: a pool of W was used and closed, then a second pool with the same
  *       settings is built; from {@code build()} until W distinct workers answered a barrier task, as in
- *       startup's {@code all_workers_ready}. {@code _first}: the first round, in this fresh JVM.</li>
+ *       startup's {@code all_workers_ready}. {@code _first}: the first round, in this fresh JVM.
+ *       {@code second_pool_handshake}: in the same rounds, from {@code build()} until {@code stats()}
+ *       shows W ready workers (taken, initializer run, READY received), before the barrier tasks.</li>
  *   <li>{@code crash_back_to_ready}: a ready worker of a pool of W gets SIGKILL; from the kill until
  *       {@code stats()} shows W ready workers again, the dead one not among them (polled every 0.1 ms).</li>
  *   <li>{@code rss_per_spare_mib}: VmRSS of an idle spare (booted, no pool's code run), beside that of a
@@ -48,11 +50,15 @@ final class SparesBench {
         note("spares: W=" + W + ", " + rounds + " rounds, with and without spares interleaved (the order alternates)");
         List<Double> secondOn = new ArrayList<>();
         List<Double> secondOff = new ArrayList<>();
+        List<Double> handshakeOn = new ArrayList<>();
+        List<Double> handshakeOff = new ArrayList<>();
         List<Double> crashOn = new ArrayList<>();
         List<Double> crashOff = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             for (boolean spares : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
-                (spares ? secondOn : secondOff).add(secondPoolReady(spares));
+                double[] t = secondPoolReady(spares);
+                (spares ? handshakeOn : handshakeOff).add(t[0]);
+                (spares ? secondOn : secondOff).add(t[1]);
             }
         }
         for (int round = 0; round < rounds; round++) {
@@ -64,6 +70,10 @@ final class SparesBench {
         emit("spares.procpool.second_pool_ready_first", secondOn.get(0) * 1e3, "ms");
         emit("spares.procpool_nospares.second_pool_ready", median(secondOff) * 1e3, "ms");
         note("  second_pool_ready samples ms: spares=" + rounded(secondOn, 1e3, 2) + " none=" + rounded(secondOff, 1e3, 1));
+        emit("spares.procpool.second_pool_handshake", median(handshakeOn) * 1e3, "ms");
+        emit("spares.procpool_nospares.second_pool_handshake", median(handshakeOff) * 1e3, "ms");
+        note("  second_pool_handshake (build() until stats() shows W ready workers, before any task) samples ms: spares="
+                + rounded(handshakeOn, 1e3, 2) + " none=" + rounded(handshakeOff, 1e3, 1));
         emit("spares.procpool.crash_back_to_ready", median(crashOn) * 1e3, "ms");
         emit("spares.procpool_nospares.crash_back_to_ready", median(crashOff) * 1e3, "ms");
         note("  crash_back_to_ready samples ms: spares=" + rounded(crashOn, 1e3, 2) + " none=" + rounded(crashOff, 1e3, 1));
@@ -84,17 +94,26 @@ final class SparesBench {
                 () -> "W workers and spares: " + pool.stats());
     }
 
-    private static double secondPoolReady(boolean spares) {
+    /** {until stats() shows W ready workers, until W workers answered a barrier task}, both from build(). */
+    private static double[] secondPoolReady(boolean spares) {
         try (ProcessPool first = pool(spares)) {
             settle(first, spares);
             PoolBench.check(first.map(x -> x + 1, List.of(1, 2)).equals(List.of(2, 3)), "first pool works");
         }
+        double handshake;
         double took;
         ProcessPool second;
         try (PoolBench.SocketBarrier barrier = new PoolBench.SocketBarrier(W, true)) {
             Set<String> served = new HashSet<>();
             double t0 = now();
             second = pool(spares);
+            while (second.stats().workers().size() < W) {
+                if (now() - t0 > 60) {
+                    throw new IllegalStateException("not ready: " + second.stats());
+                }
+                LockSupport.parkNanos(100_000);
+            }
+            handshake = now() - t0;
             PoolBench.awaitAllWorkers(second, barrier, PoolMode.PROCESSES, served);
             took = now() - t0;
             PoolBench.check(served.size() == W, "W distinct workers answered: " + served);
@@ -103,7 +122,7 @@ final class SparesBench {
         }
         settle(second, spares); // its own spares boot before the next measurement
         second.close();
-        return took;
+        return new double[] {handshake, took};
     }
 
     private static double crashBackToReady(boolean spares) {
