@@ -14,7 +14,6 @@ import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.SharedSegments;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
