@@ -28,6 +28,8 @@ DEFAULT_PY_BENCH = os.path.normpath(os.path.join(ROOT, "..", "shared", "bench", 
 # workloads the shared peer lacks, with their Python twins in this repository: section -> script
 EXTRA_PY_BENCHES = {"big_result": os.path.join(ROOT, "bench", "python_big_result_bench.py"),
                     "broadcast": os.path.join(ROOT, "bench", "python_broadcast_bench.py")}
+# Java-only sections whose rows sit beside another Python section's: section -> the Python section to run
+PY_BESIDE = {"spares": "startup"}
 MAIN_CLASS = "dev.procpool.examples.bench.PoolBench"
 
 
@@ -170,6 +172,25 @@ ROWS = [
     ("startup: create+close+join (Py spawn)", "ms", "lower",
      "startup.pool.spawn.create_close_join", None,
      "startup.procpool.create_close_join", "startup.procpool_threads.create_close_join", None),
+    ("spares: second pool, all workers ready (Py fork)", "ms", "lower",
+     "startup.pool.fork.all_workers_ready", "startup.ppe.fork.all_workers_ready",
+     "spares.procpool.second_pool_ready", None, ("abs", "<=", 5)),
+    ("spares: second pool, first in a fresh JVM (Py fork)", "ms", "lower",
+     "startup.pool.fork.all_workers_ready", "startup.ppe.fork.all_workers_ready",
+     "spares.procpool.second_pool_ready_first", None, ("abs", "<=", 5)),
+    ("spares: second pool, W ready in stats() (no task yet; Py fork)", "ms", "lower",
+     "startup.pool.fork.all_workers_ready", "startup.ppe.fork.all_workers_ready",
+     "spares.procpool.second_pool_handshake", None, None),
+    ("spares off: second pool, all workers ready (Py spawn)", "ms", "lower",
+     "startup.pool.spawn.all_workers_ready", "startup.ppe.spawn.all_workers_ready",
+     "spares.procpool_nospares.second_pool_ready", None, None),
+    ("spares: back to W ready after a worker's kill -9", "ms", "lower", None, None,
+     "spares.procpool.crash_back_to_ready", None, ("abs", "<=", 20)),
+    ("spares off: back to W ready after a worker's kill -9", "ms", "lower", None, None,
+     "spares.procpool_nospares.crash_back_to_ready", None, None),
+    ("spares: RSS of one idle spare JVM", "MiB", "lower", None, None, "spares.procpool.rss_per_spare_mib", None, None),
+    ("spares: RSS of one ready worker (after a small map)", "MiB", "lower", None, None,
+     "spares.procpool.rss_per_worker_mib", None, None),
     ("tiny_map: default chunks", "tasks/s", "higher",
      "tiny_map.pool.chunk_default.tasks_per_s", "tiny_map.ppe.chunk_default.tasks_per_s",
      "tiny_map.procpool.chunk_default.tasks_per_s", "tiny_map.procpool_threads.chunk_default.tasks_per_s",
@@ -377,7 +398,7 @@ def main():
     if not py_tsv:
         py_tsv = os.path.join(out_dir, "python.tsv")
         only = [s for s in a.only.split(",") if s]
-        shared_only = [s for s in only if s not in EXTRA_PY_BENCHES]
+        shared_only = list(dict.fromkeys(PY_BESIDE.get(s, s) for s in only if s not in EXTRA_PY_BENCHES))
         if not only or shared_only:
             cmd = [sys.executable, a.python_bench] + (["--quick"] if a.quick else []) \
                 + (["--only", ",".join(shared_only)] if shared_only else [])

@@ -15,6 +15,10 @@ import java.util.List;
  * @param taskTimeouts    tasks that ran past the task timeout
  * @param workersStarted  workers that became ready, replacements included
  * @param workersRecycled workers that exited normally after {@code maxTasksPerWorker} tasks
+ * @param spares          spare worker JVMs waiting now for pools with this pool's JVM settings (see
+ *                        {@link ProcessPool.Builder#spareWorkers}): started, with no pool's state, shared
+ *                        with other pools of those settings in this JVM; each with its pid and uptime, its
+ *                        id a number among this JVM's spares. Empty in thread mode and on a cluster
  */
 public record PoolStats(
         PoolMode mode,
@@ -25,7 +29,15 @@ public record PoolStats(
         long workerCrashes,
         long taskTimeouts,
         long workersStarted,
-        long workersRecycled) {
+        long workersRecycled,
+        List<Worker> spares) {
+
+    /** The counters without spares, as before spares were counted. */
+    public PoolStats(PoolMode mode, List<Worker> workers, long tasksSucceeded, long tasksFailed, long tasksRetried,
+            long workerCrashes, long taskTimeouts, long workersStarted, long workersRecycled) {
+        this(mode, workers, tasksSucceeded, tasksFailed, tasksRetried, workerCrashes, taskTimeouts, workersStarted,
+                workersRecycled, List.of());
+    }
 
     /** One live worker. */
     public record Worker(int id, long pid, Duration uptime) {}

@@ -188,7 +188,7 @@ public final class ProcessPool extends EnginePool {
         return new WorkerSettings(settings.workers(), settings.javaExecutable(), settings.classPath(),
                 settings.jvmOptions(), settings.environment(), settings.workingDirectory(), probed,
                 settings.maxTasksPerWorker(), settings.taskTimeout(), settings.startTimeout(), settings.retries(),
-                settings.livenessTimeout());
+                settings.livenessTimeout(), settings.spareWorkers(), settings.spareIdleTime());
     }
 
     private static String explain(String failure, Class<?> caller, WorkerSettings settings) {
@@ -247,6 +247,9 @@ public final class ProcessPool extends EnginePool {
         private Duration startTimeout = Duration.ofSeconds(60);
         private Duration livenessTimeout = Duration.ofSeconds(30);
         private PoolMode mode = PoolMode.PROCESSES;
+        /** -1: as many as {@link #workers}. */
+        private int spareWorkers = -1;
+        private Duration spareIdleTime = Duration.ofSeconds(10);
 
         private Builder() {}
 
@@ -336,6 +339,44 @@ public final class ProcessPool extends EnginePool {
         }
 
         /**
+         * How many started worker JVMs to keep ready, beyond the pool's own, while the pool is open: they
+         * take the place of a worker that crashes, times out or is recycled at once (no JVM start in the
+         * way), and a later pool with the same JVM settings ({@code java}, class path, JVM options,
+         * environment, working directory) in this JVM takes them for its workers. A spare has run no
+         * pool's code: the initializer runs in it when a pool takes it, and nothing of one pool reaches
+         * another. Spares are started in the background once the pool's own workers are ready, one at a
+         * time; pools with the same settings share them (the largest count wins). They cost memory (a
+         * JVM each; {@link ProcessPool#stats()} lists them), stay {@link #spareIdleTime} after the last
+         * such pool closes, die with this JVM (also on {@code kill -9}), and are never stopped by a pool's
+         * {@code close()} or {@code terminate()}. Default: as many as {@link #workers}; 0 keeps none.
+         *
+         * @param spares 0 or more
+         * @return this builder
+         * @throws IllegalArgumentException {@code spares} is negative
+         */
+        public Builder spareWorkers(int spares) {
+            this.spareWorkers = atLeast("spareWorkers", spares, 0);
+            return this;
+        }
+
+        /**
+         * How long the spare worker JVMs (see {@link #spareWorkers}) stay after the last pool with these
+         * JVM settings closed, for a pool built meanwhile; then they are stopped. Default: 10 seconds.
+         *
+         * @param idle zero or more
+         * @return this builder
+         * @throws IllegalArgumentException {@code idle} is negative
+         */
+        public Builder spareIdleTime(Duration idle) {
+            Objects.requireNonNull(idle, "idle");
+            if (idle.isNegative()) {
+                throw new IllegalArgumentException("spareIdleTime must not be negative: " + idle);
+            }
+            this.spareIdleTime = idle;
+            return this;
+        }
+
+        /**
          * Where tasks run. Default: {@link PoolMode#PROCESSES}.
          *
          * @param mode processes, threads, or AUTO (processes when they can start, else threads)
@@ -362,7 +403,8 @@ public final class ProcessPool extends EnginePool {
             List<Path> workerClassPath = mode == PoolMode.THREADS ? classPath : WorkerClassPath.resolve(classPath, caller);
             return new WorkerSettings(workers, javaExecutable != null ? javaExecutable : WorkerCommand.defaultJava(),
                     workerClassPath, jvmOptions(), environment(), workingDirectory, initializer(), maxTasksPerWorker(),
-                    taskTimeout(), startTimeout, retries(), livenessTimeout);
+                    taskTimeout(), startTimeout, retries(), livenessTimeout,
+                    spareWorkers < 0 ? workers : spareWorkers, spareIdleTime);
         }
     }
 }

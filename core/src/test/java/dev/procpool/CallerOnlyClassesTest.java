@@ -93,7 +93,10 @@ class CallerOnlyClassesTest {
             // many one-input chunks in flight while the workers fetch: no frame waits on a class
             List<Long> many = java.util.stream.LongStream.range(0, 300).boxed().toList();
             assertThat(pool.map(greet, many, 1)).hasSize(300).allSatisfy(g -> assertThat(g).startsWith("hello"));
-            assertThat(pool.stats().workerCrashes()).as("no worker died fetching classes").isZero();
+            // no worker died fetching; one may still be starting (a taken spare serves at once, a fresh JVM later)
+            assertThat(pool.stats().workerCrashes()).isZero();
+            FaultTestSupport.await("both workers ready", java.time.Duration.ofSeconds(60),
+                    () -> pool.stats().workers().size() == 2);
         }
     }
 

@@ -6,9 +6,10 @@ import java.util.stream.Collectors;
 
 /**
  * The parent JVM that {@link ParentDeathTest} kills with SIGKILL: builds a pool of two workers, makes
- * them busy (unless told "idle"), prints {@code WORKERS <pid> <pid>} on stdout and waits to be killed.
+ * them busy (unless told "idle" or "spares"), prints {@code WORKERS <pid> <pid>} on stdout and waits to be
+ * killed; told "spares", it waits for the pool's two spare JVMs and prints their pids instead.
  *
- * <p>Usage: {@code ParentDeathChild <running-file> busy|idle|children [<children-file>]}. Busy tasks
+ * <p>Usage: {@code ParentDeathChild <running-file> busy|idle|children|spares [<children-file>]}. Busy tasks
  * append their pid to the running file, so the test knows both workers are inside a task when it kills
  * this JVM; in "children" mode each task first starts child processes (see
  * {@link ProcessTreeContractTest#spawnChildren}) and records them in the children file.
@@ -18,7 +19,8 @@ public final class ParentDeathChild {
 
     public static void main(String[] args) throws Exception {
         String runningFile = args[0];
-        boolean busy = !args[1].equals("idle");
+        boolean spares = args[1].equals("spares");
+        boolean busy = !args[1].equals("idle") && !spares;
         String childrenFile = args[1].equals("children") ? args[2] : null;
         ProcessPool pool = ProcessPool.builder().workers(2).build();
         long deadline = System.nanoTime() + 60_000_000_000L;
@@ -39,7 +41,11 @@ public final class ParentDeathChild {
                 Thread.sleep(10);
             }
         }
-        String pids = pool.stats().workers().stream().map(w -> Long.toString(w.pid())).collect(Collectors.joining(" "));
+        while (spares && pool.stats().spares().size() < 2 && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+        }
+        String pids = (spares ? pool.stats().spares() : pool.stats().workers()).stream()
+                .map(w -> Long.toString(w.pid())).collect(Collectors.joining(" "));
         System.out.println("WORKERS " + pids);
         System.out.flush();
         Thread.sleep(120_000); // the test kills this JVM long before

@@ -63,6 +63,12 @@ class ParentDeathTest {
         killParentAndWatchWorkers("children");
     }
 
+    /** Issue 15: the spare JVMs kept for later pools go too; they have no pool to tell them. */
+    @Test
+    void sparesExitWhenTheParentIsKilled() throws Exception {
+        killParentAndWatchWorkers("spares");
+    }
+
     private void killParentAndWatchWorkers(String mode) throws Exception {
         Path running = tmp.resolve("running");
         Path children = tmp.resolve("children");
@@ -101,7 +107,7 @@ class ParentDeathTest {
             assertThat(spawned).as("children recorded before the workers were running").hasSizeGreaterThanOrEqualTo(4);
             watched.addAll(spawned);
         }
-        if (!mode.equals("idle")) {
+        if (!mode.equals("idle") && !mode.equals("spares")) {
             assertThat(new HashSet<>(readPids(running))).as("both workers are inside a task").containsAll(workers);
         }
         assertThat(workers).allSatisfy(pid -> assertThat(isGone(pid)).as("worker %d alive before the kill", pid).isFalse());

@@ -5,6 +5,7 @@ import static dev.procpool.FaultTestSupport.liveDescendants;
 import static dev.procpool.FaultTestSupport.poll;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.procpool.internal.process.SpareWorkers;
 import dev.procpool.testing.NoProcessLeft;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -49,6 +50,7 @@ class ResourceLeakTest {
         for (int i = 0; i < 3; i++) {
             useOnePool(i);
         }
+        settleSpares();
         settle();
         int fdsBefore = openFds().size();
         int threadsBefore = Thread.getAllStackTraces().size();
@@ -62,6 +64,7 @@ class ResourceLeakTest {
         System.out.printf("ResourceLeakTest: %d pools in %d ms (%d ms each)%n", POOLS, tookMillis, tookMillis / POOLS);
 
         assertNoProcessLeft(baseline);
+        settleSpares();
         // Threads and fds of the last pool end asynchronously (pumpers, exec threads): wait, bounded.
         poll(Duration.ofSeconds(5), () -> Thread.getAllStackTraces().size() <= threadsBefore + THREAD_SLACK
                 && openFds().size() <= fdsBefore + FD_SLACK);
@@ -87,6 +90,18 @@ class ResourceLeakTest {
         try (ProcessPool pool = ProcessPool.builder().workers(1)
                 .jvmOptions("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC").build()) {
             assertThat(pool.map(x -> x + i, List.of(1, 2))).containsExactly(1 + i, 2 + i);
+        }
+    }
+
+    /**
+     * Each pool keeps a spare JVM, taken by the next one: the spare the last pool started in the background
+     * is left (as one was before), booted, with its slot file gone.
+     */
+    private static void settleSpares() {
+        try {
+            assertThat(SpareWorkers.awaitSettled(Duration.ofSeconds(60))).as("spares booted").isTrue();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
         }
     }
 

@@ -7,6 +7,7 @@ import static dev.procpool.FaultTestSupport.readPids;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.procpool.internal.process.SpareWorkers;
 import dev.procpool.internal.worker.SharedSegments;
 import dev.procpool.testing.NoProcessLeft;
 import java.io.BufferedReader;
@@ -54,7 +55,16 @@ class SharedMemoryTest {
     }
 
     /** The shared-memory files in the segment folder created by any of {@code pids}. */
+    /**
+     * The segments and slot files named for these pids, once no spare worker JVM is starting: one starting in
+     * the background (after a pool's workers are ready, or after a replacement) has its slot file until it is up.
+     */
     static List<Path> segmentsOf(Set<Long> pids) {
+        try {
+            assertThat(SpareWorkers.awaitSettled(Duration.ofSeconds(60))).as("spares started").isTrue();
+        } catch (InterruptedException e) {
+            throw new IllegalStateException(e);
+        }
         try (Stream<Path> files = Files.list(DIR)) {
             return files.filter(p -> {
                 String name = p.getFileName().toString();

@@ -1,5 +1,6 @@
 package dev.procpool.testing;
 
+import dev.procpool.internal.process.SpareWorkers;
 import dev.procpool.testing.ProcessTree.Proc;
 import java.time.Duration;
 import java.util.LinkedHashSet;
@@ -21,7 +22,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
  * a descendant, but it is still checked. After the test, every process seen or descending now and not in
  * the baseline must be gone (exited, or a zombie: see {@link ProcessTree}) within
  * {@link NoProcessLeft#graceMillis()}; otherwise the test fails naming them, and they are killed so that
- * they do not spoil the next test.
+ * they do not spoil the next test. The spare worker JVMs the library keeps at that moment for later pools
+ * ({@link SpareWorkers}) are not the test's: they are not counted (their own tests check their end).
  */
 public final class NoProcessLeftExtension
         implements BeforeAllCallback, AfterAllCallback, BeforeEachCallback, AfterEachCallback {
@@ -131,9 +133,10 @@ public final class NoProcessLeftExtension
             long deadline = System.nanoTime() + timeout.toNanos();
             while (true) {
                 record();
+                Set<Long> spares = SpareWorkers.pids(); // seen while starting; the library keeps them for later pools
                 Set<Proc> alive = new LinkedHashSet<>();
                 for (Proc proc : seen) {
-                    if (!proc.isGone()) {
+                    if (!proc.isGone() && !spares.contains(proc.pid())) {
                         alive.add(proc);
                     }
                 }

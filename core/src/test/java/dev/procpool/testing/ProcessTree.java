@@ -1,5 +1,6 @@
 package dev.procpool.testing;
 
+import dev.procpool.internal.process.SpareWorkers;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,16 +44,23 @@ public final class ProcessTree {
         return stat(pid).map(fields -> isDeadState(fields[0])).orElse(true);
     }
 
-    /** This JVM's live (non-zombie) descendants, grandchildren included, as pids. */
+    /**
+     * This JVM's live (non-zombie) descendants, grandchildren included, as pids; the spare worker JVMs the
+     * library keeps for later pools ({@link SpareWorkers}) are not counted: no test leaves them behind.
+     */
     public static Set<Long> liveDescendantPids() {
-        return ProcessHandle.current().descendants().map(ProcessHandle::pid).filter(pid -> !isGone(pid))
+        Set<Long> spares = SpareWorkers.pids();
+        return ProcessHandle.current().descendants().map(ProcessHandle::pid)
+                .filter(pid -> !isGone(pid) && !spares.contains(pid))
                 .collect(Collectors.toCollection(LinkedHashSet::new));
     }
 
-    /** This JVM's live (non-zombie) descendants, grandchildren included, with their start times. */
+    /** This JVM's live (non-zombie) descendants, grandchildren included, with their start times; spares not counted. */
     public static Set<Proc> liveDescendants() {
+        Set<Long> spares = SpareWorkers.pids();
         Set<Proc> live = new LinkedHashSet<>();
-        ProcessHandle.current().descendants().forEach(h -> proc(h.pid()).ifPresent(live::add));
+        ProcessHandle.current().descendants().filter(h -> !spares.contains(h.pid()))
+                .forEach(h -> proc(h.pid()).ifPresent(live::add));
         return live;
     }
 

@@ -170,7 +170,10 @@ public final class MemberService {
         URLClassLoader loader = new URLClassLoader("procpool-session-" + id, urls, MemberService.class.getClassLoader());
         ProcessPool.Builder builder = ProcessPool.builder().mode(PoolMode.PROCESSES)
                 .workers(settings.workersPerMember() > 0 ? settings.workersPerMember() : defaultWorkers)
-                .environment(MEMBER_ENV, name);
+                .environment(MEMBER_ENV, name)
+                // no spare JVMs on members for now: a session's spares would outlive it on the member, unseen by
+                // the caller (and by the cluster tests' leftover checks); a member replaces dead workers cold
+                .spareWorkers(0);
         // Workers: the member's own class path, then the shipped jars (the member's copies win, as in the loader).
         List<Path> classPath = new ArrayList<>(ownClassPath);
         classPath.addAll(shipped);

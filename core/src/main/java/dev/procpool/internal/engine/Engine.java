@@ -59,4 +59,9 @@ public interface Engine {
 
     /** A snapshot of the live workers. */
     java.util.List<PoolStats.Worker> workers();
+
+    /** A snapshot of the started JVMs kept ready for this pool and others of its settings; none by default. */
+    default java.util.List<PoolStats.Worker> spares() {
+        return java.util.List.of();
+    }
 }

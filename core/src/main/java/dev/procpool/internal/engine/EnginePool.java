@@ -104,7 +104,7 @@ public abstract class EnginePool implements Pool {
     public PoolStats stats() {
         return new PoolStats(mode(), engine.workers(), counters.succeeded.get(), counters.failed.get(),
                 counters.retried.get(), counters.crashes.get(), counters.timeouts.get(),
-                counters.workersStarted.get(), counters.recycled.get());
+                counters.workersStarted.get(), counters.recycled.get(), engine.spares());
     }
 
     /** The engine, for the pool that owns it. */

@@ -14,7 +14,6 @@ import dev.procpool.internal.engine.TaskFailures;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.SharedSegments;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,6 +32,13 @@ import org.slf4j.LoggerFactory;
 /**
  * Keeps {@code workers} worker JVMs running: starts them, replaces those that die or are recycled,
  * and gives up (breaking the pool with the reason) when they keep dying before they are ready.
+ *
+ * <p>A worker JVM is taken from the spares of this pool's shape ({@link SpareShelf}, through the pool's
+ * lease) when there is one, else launched for the pool; either way it becomes a {@link WorkerProcess} of
+ * this pool only when bound, and runs the pool's initializer then. The shelf refills in the background
+ * only once all of this pool's first workers were ready, so a cold start on few cores is not slowed by
+ * starting twice the JVMs. Closing or terminating the pool stops its own workers and closes the lease:
+ * spares it did not take are left to the shelf.
  */
 public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProcessEngine.class);
@@ -42,7 +48,6 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private final WorkerSettings settings;
     private final Scheduler scheduler;
     private final Consumer<ProcessPoolException> breakPool;
-    private final Path slotDirectory;
     private final Set<WorkerProcess> workers = ConcurrentHashMap.newKeySet();
     private final SharedValueStore sharedValues = new SharedValueStore();
     private final AtomicInteger nextId = new AtomicInteger();
@@ -66,6 +71,10 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
 
     /** On trial (AUTO mode): a failure to start is the fallback's reason, told once by the pool, not an ERROR here. */
     private volatile boolean trial;
+    /** The pool's hold on the spares of its shape; null when the pool keeps none. */
+    private final SpareShelf.Lease spares;
+    /** Workers that became ready so far, up to {@code workers}: then the shelf may refill. Guarded by this. */
+    private int firstReady;
 
     public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
         this(settings, context, false);
@@ -81,28 +90,19 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         this.scheduler = context.scheduler();
         this.counters = context.counters();
         this.breakPool = context.breakPool();
-        this.slotDirectory = slotDirectory();
         // what JVMs killed with -9 left behind: large values in flight, slot files of workers not yet ready
         List<Path> swept = SharedSegments.sweepDead(SharedSegments.directory());
         if (!swept.isEmpty()) {
             log.debug("deleted {} shared-memory file(s) left by JVMs no longer running: {}", swept.size(), swept);
         }
         this.archive = ClassDataArchive.forWorkers(settings);
+        this.spares = settings.spareWorkers() > 0 ? SpareWorkers.open(settings) : null;
         for (int i = 0; i < settings.workers(); i++) {
             launchWorker();
         }
         timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
         timeoutWatch.setDaemon(true);
         timeoutWatch.start();
-    }
-
-    /** tmpfs where there is one: the slot is shared memory and should never touch a disk. */
-    private static Path slotDirectory() {
-        Path shm = Path.of("/dev/shm");
-        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
-            return shm;
-        }
-        return Path.of(System.getProperty("java.io.tmpdir"));
     }
 
     @Override
@@ -136,6 +136,9 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (stopping) {
             return;
         }
+        if (takeSpare()) {
+            return;
+        }
         WorkerProcess worker;
         synchronized (this) {
             Path recordHere = null;
@@ -151,7 +154,10 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 }
             }
             try {
-                worker = new WorkerProcess(nextId.incrementAndGet(), settings, extra, scheduler, this, slotDirectory);
+                int id = nextId.incrementAndGet();
+                WorkerJvm jvm = new WorkerJvm("worker-" + id, id, settings, extra, WorkerJvm.slotDirectory());
+                worker = new WorkerProcess(id, settings, new SpareJvm(0, "worker-" + id, jvm, use, null), scheduler,
+                        this);
             } catch (IOException e) {
                 giveUp(new ProcessPoolException("cannot prepare a worker JVM: " + e, e));
                 return;
@@ -168,7 +174,33 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             worker.stderr().hold();
         }
         workers.add(worker);
-        worker.launch();
+        worker.bind();
+        worker.spareJvm().launch();
+    }
+
+    /** Makes a spare of this pool's shape one of its workers; false when there is none. */
+    private boolean takeSpare() {
+        if (spares == null) {
+            return false;
+        }
+        SpareJvm spare;
+        while ((spare = spares.take()) != null) {
+            WorkerProcess worker = new WorkerProcess(nextId.incrementAndGet(), settings, spare, scheduler, this);
+            if (spare.archiveUse != null && !spare.isBooted()) { // one that booted with it proved the archive
+                startedWithArchive.put(worker, spare.archiveUse);
+            }
+            workers.add(worker);
+            if (worker.bind()) {
+                if (!trial) {
+                    worker.stderr().release(); // held while it was a spare
+                }
+                log.debug("worker-{}: took {} (pid {})", worker.id, spare.name, spare.pid());
+                return true;
+            }
+            workers.remove(worker); // it ended as a spare: never this pool's
+            startedWithArchive.remove(worker);
+        }
+        return false;
     }
 
     @Override
@@ -195,6 +227,13 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         counters.workersStarted.incrementAndGet();
         if (!trial) {
             worker.stderr().release();
+        }
+        boolean allReady;
+        synchronized (this) {
+            allReady = firstReady < settings.workers() && ++firstReady == settings.workers();
+        }
+        if (allReady && spares != null) {
+            spares.allowRefill();
         }
         firstReadyOrBroken.countDown();
         if (stopping) {
@@ -341,6 +380,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
+        closeSpares();
         List<WorkerProcess> all = new ArrayList<>(workers);
         for (WorkerProcess worker : all) {
             worker.requestStop();
@@ -360,6 +400,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     @Override
     public void terminate() {
         stopping = true;
+        closeSpares();
         List<WorkerProcess> all = new ArrayList<>(workers);
         for (WorkerProcess worker : all) {
             worker.killForTermination();
@@ -378,6 +419,13 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         stopped.complete(null);
         if (interrupted) {
             Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Gives the pool's hold on the spares back; the spares it did not take stay for later pools. */
+    private void closeSpares() {
+        if (spares != null) {
+            spares.close();
         }
     }
 
@@ -429,5 +477,10 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
         }
         return list;
+    }
+
+    @Override
+    public List<PoolStats.Worker> spares() {
+        return spares == null ? List.of() : spares.waiting();
     }
 }

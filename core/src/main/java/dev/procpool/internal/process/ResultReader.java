@@ -20,7 +20,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The worker's stdout, on a thread of its own from the handshake to the end of the channel: READY
+ * The worker's stdout from the handshake to the end of the channel, on the JVM's reader thread (which
+ * {@link SpareJvm} starts and which reads BOOTED and PONGs itself before a pool takes the JVM): READY
  * (or INIT_FAILED), then RESULTS frames whose answers go to their calls as they arrive. When the
  * channel ends, cleanly or not, it hands over to {@link WorkerProcess#channelEnded}, which settles
  * the worker's fate. A channel that carries anything but frames is corrupt: the worker is killed and
@@ -32,25 +33,36 @@ final class ResultReader implements Runnable {
     private final WorkerProcess worker;
     private final WorkerJvm jvm;
     private final ClassLoader initializerLoader;
+    /** The first frame after BOOTED (null: the channel ended), read by the JVM's reader before the worker was bound. */
+    private final FrameChannel.Frame first;
+    /** Why reading up to {@link #first} failed, or null. */
+    private final String failedBefore;
     private final ResultsMessage.Decoder results = new ResultsMessage.Decoder();
     // The frame being decoded (results never alias it), and one run of answers for one chunk.
     private byte[] frameBuffer = new byte[64 * 1024];
     private Object[] answerValues = new Object[64];
     private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
 
-    ResultReader(WorkerProcess worker, WorkerJvm jvm, Object initializer) {
+    ResultReader(WorkerProcess worker, WorkerJvm jvm, Object initializer, FrameChannel.Frame first,
+            String failedBefore) {
         this.worker = worker;
+        this.first = first;
+        this.failedBefore = failedBefore;
         this.jvm = jvm;
         this.initializerLoader = initializer == null ? null : initializer.getClass().getClassLoader();
     }
 
     @Override
     public void run() {
+        if (failedBefore != null) {
+            worker.channelEnded(failedBefore);
+            return;
+        }
         String corruption = null;
         try {
             InputStream stdout = jvm.stdout();
             Kryo kryo = KryoSetup.newKryo(ResultReader.class.getClassLoader());
-            if (awaitReady(stdout)) {
+            if (awaitReady()) {
                 while (true) {
                     FrameChannel.Frame frame = FrameChannel.read(stdout, frameBuffer);
                     if (frame == null) {
@@ -87,8 +99,8 @@ final class ResultReader implements Runnable {
     }
 
     /** The handshake: true once the worker is ready, false when it ended first or its initializer failed. */
-    private boolean awaitReady(InputStream stdout) throws IOException {
-        FrameChannel.Frame frame = FrameChannel.read(stdout);
+    private boolean awaitReady() throws IOException {
+        FrameChannel.Frame frame = first;
         if (frame == null) {
             return false;
         }

@@ -20,7 +20,8 @@ public final class StderrTail extends LogOutputStream {
     private static final int MAX_HELD_LINES = 200;
     private static final Logger log = LoggerFactory.getLogger("dev.procpool.worker");
 
-    private final String tag;
+    /** The worker's name in log lines; a spare gets its pool's name for it when taken. */
+    private volatile String tag;
     private final ArrayDeque<String> last = new ArrayDeque<>(KEPT_LINES);
     /** Lines held back while on trial; null when lines go out as they come. Guarded by last. */
     private List<String> held;
@@ -53,6 +54,11 @@ public final class StderrTail extends LogOutputStream {
         } else {
             ConsoleLine.above(() -> log.info("[{}] {}", tag, line));
         }
+    }
+
+    /** Tags the lines from now on with this name. */
+    void retag(String tag) {
+        this.tag = tag;
     }
 
     /** Holds lines back from now on, until {@link #release()}. */

@@ -52,6 +52,8 @@ final class WorkerJvm {
         void launchFailed(Exception e);
     }
 
+    /** "worker-3" or "spare-7": for thread names and log lines. */
+    private final String name;
     private final int id;
     private final WorkerSettings settings;
     private final List<String> extraOptions;
@@ -65,19 +67,25 @@ final class WorkerJvm {
     private volatile InputStream stderrStream;
     private volatile Thread stderrPump;
 
-    WorkerJvm(int id, WorkerSettings settings, List<String> extraOptions, Path slotDirectory) throws IOException {
+    /**
+     * @param name what threads and log lines call it ("worker-3", "spare-7")
+     * @param id   the number the worker JVM is started with (its thread names)
+     */
+    WorkerJvm(String name, int id, WorkerSettings settings, List<String> extraOptions, Path slotDirectory)
+            throws IOException {
+        this.name = name;
         this.id = id;
         this.settings = settings;
         this.extraOptions = extraOptions;
         this.slotFile = Files.createTempFile(slotDirectory, "procpool-" + ProcessHandle.current().pid() + "-", ".slot");
         this.slot = RunningTaskSlot.create(slotFile);
-        this.stderr = new StderrTail("worker-" + id);
+        this.stderr = new StderrTail(name);
     }
 
     /** Starts the JVM and returns at once; everything after arrives through {@code events}. */
     void launch(Events events) {
         DefaultExecutor executor = DefaultExecutor.builder()
-                .setThreadFactory(r -> daemon(r, "procpool-worker-" + id + "-exec"))
+                .setThreadFactory(r -> daemon(r, "procpool-" + name + "-exec"))
                 .setWorkingDirectory(settings.workingDirectory() == null ? null : settings.workingDirectory().toFile())
                 .get();
         executor.setExitValues(null);
@@ -86,7 +94,7 @@ final class WorkerJvm {
         try {
             org.apache.commons.exec.CommandLine command = WorkerCommand.build(settings, extraOptions, id, slotFile);
             if (log.isDebugEnabled()) {
-                log.debug("worker-{}: starting {}", id, String.join(" ", WorkerCommand.describe(command)));
+                log.debug("{}: starting {}", name, String.join(" ", WorkerCommand.describe(command)));
             }
             executor.execute(command, environment(), new ResultHandler(events));
         } catch (IOException e) {
@@ -163,7 +171,7 @@ final class WorkerJvm {
         if (p != null && WorkerCommand.workersLeadTheirGroup()) {
             int killed = ProcessGroup.killMembers(p.pid(), ProcessHandle.current().pid());
             if (killed > 0) {
-                log.debug("worker-{}: killed {} process(es) its tasks left behind", id, killed);
+                log.debug("{}: killed {} process(es) its tasks left behind", name, killed);
             }
         }
     }
@@ -219,6 +227,15 @@ final class WorkerJvm {
         }
     }
 
+    /** tmpfs where there is one: the slot is shared memory and should never touch a disk. */
+    static Path slotDirectory() {
+        Path shm = Path.of("/dev/shm");
+        if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+            return shm;
+        }
+        return Path.of(System.getProperty("java.io.tmpdir"));
+    }
+
     static Thread daemon(Runnable task, String name) {
         Thread thread = new Thread(task, name);
         thread.setDaemon(true);
@@ -250,7 +267,7 @@ final class WorkerJvm {
 
         @Override
         public void start() {
-            Thread pump = daemon(new StreamPumper(stderrStream, stderr, true), "procpool-worker-" + id + "-stderr");
+            Thread pump = daemon(new StreamPumper(stderrStream, stderr, true), "procpool-" + name + "-stderr");
             stderrPump = pump;
             pump.start();
             events.pipesOpen();

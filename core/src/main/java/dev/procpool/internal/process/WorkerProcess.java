@@ -8,7 +8,6 @@ import dev.procpool.internal.worker.ReadyMessage;
 import dev.procpool.internal.worker.RemoteFailure;
 import dev.procpool.internal.worker.RunningTaskSlot;
 import dev.procpool.internal.worker.SharedSegments;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -34,8 +33,9 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>States</h2>
  * <ul>
- *   <li>{@code STARTING}: launched; the JVM boots and runs the pool's initializer. Holds no task,
- *       counts as needing work (so no other worker hoards chunks meanwhile).
+ *   <li>{@code STARTING}: launched for the pool, or taken from the spares ({@link SpareShelf}: booted,
+ *       with no pool's state); the JVM boots if it has not and runs the pool's initializer. Holds no
+ *       task, counts as needing work (so no other worker hoards chunks meanwhile).
  *   <li>{@code READY}: holds no task; the next chunk goes here.
  *   <li>{@code BUSY}: holds one or more chunks; takes more while {@link ChunkPacing} allows.
  *   <li>{@code DRAINING}: takes no more chunks; once the ones it holds are answered it gets SHUTDOWN
@@ -114,8 +114,11 @@ public final class WorkerProcess {
     private final WorkerSettings settings;
     private final Scheduler scheduler;
     private final Listener listener;
+    private final SpareJvm spare;
     private final WorkerJvm jvm;
     private final ChunkSender sender;
+    /** When the pool took the JVM: its start time limit counts from here (a spare may have waited long). */
+    private final long takenNanos = System.nanoTime();
     private volatile long readyPid = -1;
     private volatile Thread reader;
     private volatile Thread sendLoop;
@@ -140,13 +143,14 @@ public final class WorkerProcess {
     private boolean pingWanted;
     private long lastPingNanos = System.nanoTime();
 
-    WorkerProcess(int id, WorkerSettings settings, List<String> extraOptions, Scheduler scheduler, Listener listener,
-            Path slotDirectory) throws IOException {
+    /** A worker around a JVM not bound to a pool yet; {@link #bind()} makes it this worker's. */
+    WorkerProcess(int id, WorkerSettings settings, SpareJvm spare, Scheduler scheduler, Listener listener) {
         this.id = id;
         this.settings = settings;
         this.scheduler = scheduler;
         this.listener = listener;
-        this.jvm = new WorkerJvm(id, settings, extraOptions, slotDirectory);
+        this.spare = spare;
+        this.jvm = spare.jvm;
         this.sender = new ChunkSender(this, jvm, scheduler, listener.sharedValues());
         this.timer = settings.taskTimeout() == null ? null : new RunningTaskTimer(settings.taskTimeout().toNanos());
         // a few chances to answer before it is given up
@@ -191,9 +195,22 @@ public final class WorkerProcess {
 
     // ---------------------------------------------------------------- the pool's commands
 
-    /** Starts the JVM; returns at once. Failures to launch arrive through {@link Listener#onExit}. */
-    void launch() {
-        jvm.launch(new JvmEvents());
+    /**
+     * Makes the JVM this worker's: what its process did so far is replayed, the rest comes as it happens
+     * (a failure to launch through {@link Listener#onExit}). False when the JVM had already ended as a
+     * spare: then this worker never existed.
+     */
+    boolean bind() {
+        return spare.bind(this, new JvmEvents());
+    }
+
+    SpareJvm spareJvm() {
+        return spare;
+    }
+
+    /** Whether the JVM was started before this pool took it. */
+    boolean wasSpare() {
+        return spare.number > 0;
     }
 
     /** Sends SIGKILL; the reader then finds the end of the channel and settles the in-flight tasks. */
@@ -274,7 +291,7 @@ public final class WorkerProcess {
     }
 
     synchronized boolean isStartingLongerThan(long nowNanos, Duration limit) {
-        return state == State.STARTING && !stopRequested && nowNanos - jvm.startedNanos() > limit.toNanos();
+        return state == State.STARTING && !stopRequested && nowNanos - takenNanos > limit.toNanos();
     }
 
     /** One pass of the timeout watch: kills the worker when its running task is past the time limit. */
@@ -397,8 +414,9 @@ public final class WorkerProcess {
         readyPid = ready.pid();
         heard();
         jvm.deleteSlotFile();
-        log.debug("worker-{} ready: pid {}, Java {}, {} ms", id, ready.pid(), ready.javaVersion(),
-                TimeUnit.NANOSECONDS.toMillis(uptimeNanos()));
+        log.debug("worker-{} ready: pid {}, Java {}, {} ms{}", id, ready.pid(), ready.javaVersion(),
+                TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - takenNanos),
+                wasSpare() ? " (" + spare.name + ", up " + TimeUnit.NANOSECONDS.toMillis(uptimeNanos()) + " ms)" : "");
         listener.onReady(this); // counted before anyone can see it ready
         synchronized (this) {
             if (state != State.STARTING) {
@@ -409,6 +427,14 @@ public final class WorkerProcess {
         Thread s = WorkerJvm.daemon(sender::sendLoop, "procpool-worker-" + id + "-send");
         sendLoop = s;
         s.start();
+    }
+
+    /**
+     * Reads the channel on the JVM's reader thread, from the first frame after BOOTED (null: it ended), to
+     * its end; {@code failure} says why reading up to there failed, if it did.
+     */
+    void readChannel(dev.procpool.internal.worker.FrameChannel.Frame first, String failure) {
+        new ResultReader(this, jvm, settings.initializer(), first, failure).run();
     }
 
     /** The worker asked for a class or resource only the caller has. */
@@ -534,11 +560,8 @@ public final class WorkerProcess {
 
         @Override
         public void pipesOpen() {
+            reader = spare.reader(); // reading since the pipes opened; goes on as this worker's ResultReader
             sender.sendConfig(settings.initializer());
-            Thread r = WorkerJvm.daemon(new ResultReader(WorkerProcess.this, jvm, settings.initializer()),
-                    "procpool-worker-" + id + "-read");
-            reader = r;
-            r.start();
         }
 
         @Override

@@ -7,7 +7,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** What every worker JVM of one pool is started with; fixed when the pool is built. */
+/**
+ * What every worker JVM of one pool is started with; fixed when the pool is built.
+ *
+ * @param spareWorkers  how many started JVMs of this pool's {@link JvmShape} to keep ready while the pool is
+ *                      open (0: none, the pool launches its own)
+ * @param spareIdleTime how long those spares stay after the last pool of that shape closed
+ */
 public record WorkerSettings(
         int workers,
         Path javaExecutable,
@@ -20,4 +26,6 @@ public record WorkerSettings(
         Duration taskTimeout,
         Duration startTimeout,
         int retries,
-        Duration livenessTimeout) {}
+        Duration livenessTimeout,
+        int spareWorkers,
+        Duration spareIdleTime) {}

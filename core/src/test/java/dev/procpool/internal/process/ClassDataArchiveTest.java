@@ -230,7 +230,7 @@ class ClassDataArchiveTest {
     }
 
     private static WorkerSettings settings(Path java, Path jar, String option) {
-        return new WorkerSettings(2, java, List.of(jar), List.of(option), Map.of(), null, null, 0, null, null, 0, null);
+        return new WorkerSettings(2, java, List.of(jar), List.of(option), Map.of(), null, null, 0, null, null, 0, null, 0, null);
     }
 
     private static Path recordAndPublish(ClassDataArchive archive) throws Exception {

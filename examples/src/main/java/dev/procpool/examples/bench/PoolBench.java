@@ -275,7 +275,18 @@ public final class PoolBench {
     }
 
     static ProcessPool newPool(PoolMode mode) {
+        return newPool(mode, true);
+    }
+
+    /**
+     * @param spares whether the pool keeps spare worker JVMs (the default); the startup section measures
+     *               fresh JVMs, Python's spawn, so its pools keep none (section "spares" measures them)
+     */
+    static ProcessPool newPool(PoolMode mode, boolean spares) {
         ProcessPool.Builder builder = ProcessPool.builder().workers(W).mode(mode).jvmOptions(workerJvmOptions());
+        if (!spares) {
+            builder.spareWorkers(0);
+        }
         String jfrDir = System.getProperty("procpool.bench.workerJfrDir");
         if (jfrDir != null && mode == PoolMode.PROCESSES) {
             builder.initializer(BenchTasks.startJfr(jfrDir));
@@ -285,12 +296,13 @@ public final class PoolBench {
 
     /**
      * A pool as the Python script uses it outside startup: "created and warmed (both workers started, one
-     * small map done) before the clock starts". Waits until W workers are ready, then runs {@code warm}.
+     * small map done) before the clock starts". Waits until W workers are ready (and, in process mode, its
+     * W spare JVMs, which boot in the background after them), then runs {@code warm}.
      */
     static ProcessPool warmPool(PoolMode mode, Consumer<ProcessPool> warm) {
         ProcessPool pool = newPool(mode);
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (pool.stats().workers().size() < W) {
+        while (pool.stats().workers().size() < W || mode == PoolMode.PROCESSES && pool.stats().spares().size() < W) {
             if (System.nanoTime() > deadline) {
                 pool.terminate();
                 throw new IllegalStateException("workers not ready within 60 s: " + pool.stats());
@@ -436,7 +448,7 @@ public final class PoolBench {
 
     static double startupFirst(PoolMode mode) {
         double t0 = now();
-        try (ProcessPool pool = newPool(mode)) {
+        try (ProcessPool pool = newPool(mode, false)) {
             pool.submit((SerializableCallable<Object>) BenchTasks::noop).join();
             return now() - t0;
         }
@@ -447,7 +459,7 @@ public final class PoolBench {
         try (SocketBarrier barrier = new SocketBarrier(W, mode == PoolMode.PROCESSES)) {
             Set<String> served = new HashSet<>();
             double t0 = now();
-            ProcessPool pool = newPool(mode);
+            ProcessPool pool = newPool(mode, false);
             int tasks;
             double t1;
             try {
@@ -466,7 +478,7 @@ public final class PoolBench {
 
     static double startupCreateCloseJoin(PoolMode mode) {
         double t0 = now();
-        ProcessPool pool = newPool(mode);
+        ProcessPool pool = newPool(mode, false);
         pool.close();
         return now() - t0;
     }
@@ -474,7 +486,7 @@ public final class PoolBench {
     /** What a strict W-party barrier (each task waits up to 3 s for the others) does right after build. */
     static String strictBarrier(PoolMode mode) {
         try (SocketBarrier barrier = new SocketBarrier(W, mode == PoolMode.PROCESSES);
-                ProcessPool pool = newPool(mode)) {
+                ProcessPool pool = newPool(mode, false)) {
             SerializableCallable<String> task = BenchTasks.barrierTask(barrier.port(), 3_000);
             double t0 = now();
             List<CompletableFuture<String>> fs = new ArrayList<>();
@@ -509,7 +521,8 @@ public final class PoolBench {
 
     static void benchStartup(Cfg cfg) {
         note("startup: W=" + W + ", median of " + cfg.startupReps + " after " + cfg.startupWarmup
-                + " warm-up, unit ms; a worker JVM is always fresh (Python's spawn is the analogue)");
+                + " warm-up, unit ms; a worker JVM is always fresh (Python's spawn is the analogue): these pools keep"
+                + " no spare JVMs (section spares measures those)");
         note("  all_workers_ready: W barrier tasks outstanding, each waits <= " + PROBE_WAIT_MS
                 + " ms at a W-party socket barrier, resubmitted until W distinct workers answered");
         note("  worker JVM options: " + Arrays.toString(workerJvmOptions()));
@@ -1359,6 +1372,7 @@ public final class PoolBench {
         SECTIONS.put("broadcast", PoolBench::benchBroadcast);
         SECTIONS.put("imap", PoolBench::benchImap);
         SECTIONS.put("crash", PoolBench::benchCrash);
+        SECTIONS.put("spares", SparesBench::run);
     }
 
     public static void main(String[] args) throws Exception {

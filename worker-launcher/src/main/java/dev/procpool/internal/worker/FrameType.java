@@ -4,8 +4,8 @@ package dev.procpool.internal.worker;
  * The message types of the wire protocol; one byte in every frame header. Each has one class that
  * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
  * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
- * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}, {@link CodeMessage},
- * {@link SharedMessage}.
+ * {@link ResultsMessage}, {@link InitFailedMessage}, {@link BootedMessage}, {@link HeartbeatMessage},
+ * {@link CodeMessage}, {@link SharedMessage}.
  */
 public final class FrameType {
     private FrameType() {}
@@ -47,4 +47,9 @@ public final class FrameType {
     public static final byte RESOURCE_REQUEST = 25;
     /** A task called get() on a shared value this worker does not have yet: the parent answers with SHARED_VALUE. */
     public static final byte SHARED_REQUEST = 26;
+    /**
+     * The JVM has started and holds no pool's state yet: sent before the worker reads its CONFIG. A
+     * spare worker waits there (answering PING) until a pool takes it.
+     */
+    public static final byte BOOTED = 27;
 }

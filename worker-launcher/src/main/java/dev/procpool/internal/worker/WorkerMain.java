@@ -114,7 +114,15 @@ public final class WorkerMain {
 
     private void run(InputStream stdin) throws Exception {
         watchParent();
+        // Up, and no pool's state yet: a spare waits here, answering pings, until a pool sends its CONFIG.
+        BootedMessage.write(channel, ProcessHandle.current().pid());
+        channel.flush();
         FrameChannel.Frame config = FrameChannel.read(stdin);
+        while (config != null && config.type() == HeartbeatMessage.PING) {
+            HeartbeatMessage.write(channel, HeartbeatMessage.PONG);
+            channel.flush();
+            config = FrameChannel.read(stdin);
+        }
         if (config == null || config.type() != ConfigMessage.TYPE) {
             protocolError("expected a CONFIG frame first");
         }
