@@ -15,8 +15,6 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -32,8 +30,8 @@ import org.slf4j.LoggerFactory;
  * first worker of a pool that finds no archive records one when it exits normally
  * ({@code -XX:ArchiveClassesAtExit}); later workers map it ({@code -XX:SharedArchiveFile}).
  *
- * <p>The archive is keyed by a hash of the {@code java} executable and every class path entry (path,
- * size, modification time), so a changed jar or JDK gets a new archive, and the JVM checks the archive
+ * <p>The archive is keyed by a fingerprint of the {@code java} executable and every class path entry
+ * (path, size, modification time), so a changed jar or JDK gets a new archive, and the JVM checks the archive
  * against its class path again before using it. CDS archives classes from jars only: a class path
  * with class folders (as in an IDE or a Maven test run) gets no archive. Archives live in
  * {@code $XDG_CACHE_HOME/procpool/cds} (default {@code ~/.cache/procpool/cds}), or where the system
@@ -70,32 +68,66 @@ public final class ClassDataArchive {
             return null;
         }
         try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            add(digest, java);
+            Fingerprint key = new Fingerprint();
+            add(key, java);
             for (String entry : classPath.split(File.pathSeparator)) {
                 Path path = Path.of(entry);
                 if (Files.isDirectory(path) || !Files.isRegularFile(path)) {
                     return null;
                 }
-                add(digest, path);
+                add(key, path);
             }
-            String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
             Path directory = cacheDirectory();
             if (!ownerOnlyFolder(directory)) {
                 return null;
             }
-            return new ClassDataArchive(directory.resolve("worker-" + key + ".jsa"));
-        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
+            return new ClassDataArchive(directory.resolve("worker-" + key.hex() + ".jsa"));
+        } catch (IOException | RuntimeException e) {
             log.debug("no class-data archive for workers: {}", e.toString());
             return null;
         }
     }
 
-    private static void add(MessageDigest digest, Path path) throws IOException {
+    private static void add(Fingerprint key, Path path) throws IOException {
         Path real = path.toRealPath();
         BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
-        digest.update((real + "|" + attributes.size() + "|" + attributes.lastModifiedTime().toMillis() + "\n")
-                .getBytes(StandardCharsets.UTF_8));
+        key.add(real.toString());
+        key.add(attributes.size());
+        key.add(attributes.lastModifiedTime().toMillis());
+    }
+
+    /**
+     * A 128-bit name for a class path (two FNV-1a hashes): the archive's name in the cache, not its
+     * guard (the folder is owner-only and the JVM checks the archive against its class path). Not a
+     * {@code MessageDigest}: loading the first security provider cost ~20 ms of a cold caller's
+     * {@code build()}, before any worker could start.
+     */
+    static final class Fingerprint {
+        private long low = 0xcbf29ce484222325L;
+        private long high = 0x84222325cbf29ce4L;
+
+        void add(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                mix(text.charAt(i));
+            }
+            mix(0x1_0000); // no char: ends the string, so "ab","c" and "a","bc" differ
+        }
+
+        void add(long number) {
+            for (int shift = 0; shift < 64; shift += 16) {
+                mix((int) (number >>> shift) & 0xffff);
+            }
+        }
+
+        private void mix(int value) {
+            low = (low ^ value) * 0x100000001b3L;
+            high = (high ^ (value + 0x9e37)) * 0x100000001b3L;
+            high ^= high >>> 29;
+        }
+
+        String hex() {
+            return HexFormat.of().toHexDigits(high) + HexFormat.of().toHexDigits(low);
+        }
     }
 
     static Path cacheDirectory() {

@@ -81,14 +81,16 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         this.counters = context.counters();
         this.breakPool = context.breakPool();
         this.slotDirectory = slotDirectory();
+        this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
+        // the workers first: the rest of the set-up runs while their JVMs boot
+        for (int i = 0; i < settings.workers(); i++) {
+            launchWorker();
+        }
         // what JVMs killed with -9 left behind: large values in flight, slot files of workers not yet ready
+        // (only files of dead pids: the slot files of the workers just launched carry ours)
         List<Path> swept = SharedSegments.sweepDead(SharedSegments.directory());
         if (!swept.isEmpty()) {
             log.debug("deleted {} shared-memory file(s) left by JVMs no longer running: {}", swept.size(), swept);
-        }
-        this.archive = ClassDataArchive.find(settings.javaExecutable(), WorkerCommand.classPath(settings.classPath()));
-        for (int i = 0; i < settings.workers(); i++) {
-            launchWorker();
         }
         timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
         timeoutWatch.setDaemon(true);

@@ -106,15 +106,23 @@ public final class WorkerMain {
         Thread.currentThread().setName("procpool-worker-" + args[0]);
         RunningTaskSlot slot = RunningTaskSlot.map(Path.of(args[1]));
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
-        new WorkerMain(channel, slot, loader).run(stdin);
-    }
-
-    private void run(InputStream stdin) throws Exception {
         watchParent();
+        // CONFIG first: it names the Kryo customizers, which every Kryo of this JVM needs from its start
         FrameChannel.Frame config = FrameChannel.read(stdin);
         if (config == null || config.type() != ConfigMessage.TYPE) {
             protocolError("expected a CONFIG frame first");
         }
+        try {
+            KryoSetup.useCustomizers(ConfigMessage.readCustomizers(config), loader);
+        } catch (RuntimeException failure) {
+            InitFailedMessage.write(channel, failure);
+            channel.flush();
+            exitNow(WorkerExitCodes.INIT_FAILED);
+        }
+        new WorkerMain(channel, slot, loader).run(stdin, config);
+    }
+
+    private void run(InputStream stdin, FrameChannel.Frame config) throws Exception {
         try {
             Object initializer = ConfigMessage.readInitializer(readKryo, config);
             if (initializer != null) {
