@@ -546,6 +546,24 @@ public final class PoolBench {
             emit(base + ".strict_barrier", deadlocks == 0 ? "released " + tries + "/" + tries
                     : "stuck until timeout in " + deadlocks + "/" + tries, "observation");
         }
+        startupFloor(cfg); // after the pools: their first sample is the cold caller's
+    }
+
+    /** W bare JVMs started at once, each loading Kryo and answering one frame: see {@link StartupFloor}. */
+    static void startupFloor(Cfg cfg) {
+        note("  floor: " + W + " bare JVMs started at once, each loads Kryo and answers one frame (StartupFloor),"
+                + " median of " + cfg.startupReps + " after 1 warm-up; bare java -cp, and with an AppCDS archive"
+                + " of those classes + " + StartupFloor.FLAGS);
+        try {
+            double[] floor = StartupFloor.measure(W, cfg.startupReps, 1);
+            emit("startup.floor.bare", floor[0], "ms");
+            emit("startup.floor.appcds_flags", floor[1], "ms");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     // ================================================================================= 2. tiny_map
