@@ -41,7 +41,9 @@ class MessagesTest {
         ShutdownMessage.write(channel);
 
         ByteArrayInputStream in = new ByteArrayInputStream(channel.toByteArray());
-        assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isNull();
+        FrameChannel.Frame config = next(in, FrameType.CONFIG);
+        assertThat(ConfigMessage.readCustomizers(config)).isEqualTo(KryoSetup.customizerNames());
+        assertThat(ConfigMessage.readInitializer(kryo, config)).isNull();
         assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isInstanceOf(Runnable.class);
         ClassLoader loader = kryo.getClassLoader();
         FunctionMessage function = FunctionMessage.read(kryo, next(in, FrameType.FUNCTION), scope -> {
