@@ -57,7 +57,12 @@ public final class WorkerCommand {
                 candidates.add(Path.of(dir, "setsid"));
             }
         }
-        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(null);
+        for (Path candidate : candidates) { // a loop, not a stream: this runs in a cold caller's first build()
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
