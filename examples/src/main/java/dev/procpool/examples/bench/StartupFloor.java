@@ -22,15 +22,14 @@ import java.util.concurrent.TimeUnit;
  * result), timed from launch until every one has answered. Two variants: a bare {@code java -cp}, and
  * one with an application class-data-sharing archive of exactly those classes plus start-up flags
  * (C1 only, Serial GC, no perf data), the best a JDK 17 JVM start gets here. procpool's own start is
- * compared with both (bench/compare.py prints the ratio).
+ * compared with both (bench/compare.py prints the ratio); PoolBench takes a floor round after each of
+ * its all_workers_ready samples, so both see the same machine load.
  *
  * <p>{@link #main} is the bare worker: {@code <int length><Kryo payload>} in on stdin, the same value
  * back on stdout in the same form, then it exits.
  */
 public final class StartupFloor {
     static final List<String> FLAGS = List.of("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-XX:-UsePerfData");
-
-    private StartupFloor() {}
 
     /** The bare worker. */
     public static void main(String[] args) throws IOException {
@@ -47,35 +46,42 @@ public final class StartupFloor {
         reply.flush();
     }
 
-    /** Medians in ms: {bare, with archive and flags}, each over {@code reps} after {@code warmup} rounds. */
-    static double[] measure(int jvms, int reps, int warmup) throws IOException, InterruptedException {
+    private final Path archive;
+    private final String classPath;
+    private final List<String> fast;
+
+    private StartupFloor(Path archive, String classPath, List<String> fast) {
+        this.archive = archive;
+        this.classPath = classPath;
+        this.fast = fast;
+    }
+
+    /** Records the archive (one bare run) and warms the disk cache (one round of each kind). */
+    static StartupFloor prepare(int jvms) throws IOException, InterruptedException {
         Path archive = Files.createTempFile("procpool-floor-", ".jsa");
-        try {
-            Files.delete(archive); // the JVM writes it
-            List<String> classPath = List.of(jarOf(Kryo.class), jarOf(StartupFloor.class));
-            String cp = String.join(File.pathSeparator, classPath);
-            runAll(1, cp, List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:disable", "-Xlog:all=error:stderr"));
-            List<String> fast = new ArrayList<>(FLAGS);
-            if (Files.size(archive) > 0) {
-                fast.add("-XX:SharedArchiveFile=" + archive);
-            }
-            List<Double> bare = new ArrayList<>();
-            List<Double> best = new ArrayList<>();
-            for (int i = 0; i < warmup + reps; i++) {
-                double b = runAll(jvms, cp, List.of());
-                double f = runAll(jvms, cp, fast);
-                if (i >= warmup) {
-                    bare.add(b);
-                    best.add(f);
-                }
-            }
-            PoolBench.note("  floor samples ms (" + jvms + " JVMs at once): bare=" + PoolBench.rounded(bare, 1, 1)
-                    + " appcds+flags=" + PoolBench.rounded(best, 1, 1) + " flags " + FLAGS + ", archive "
-                    + (fast.size() > FLAGS.size() ? "used" : "NOT written"));
-            return new double[] {PoolBench.median(bare), PoolBench.median(best)};
-        } finally {
-            Files.deleteIfExists(archive);
+        Files.delete(archive); // the JVM writes it
+        String cp = String.join(File.pathSeparator, List.of(jarOf(Kryo.class), jarOf(StartupFloor.class)));
+        runAll(1, cp, List.of("-XX:ArchiveClassesAtExit=" + archive, "-Xlog:disable", "-Xlog:all=error:stderr"));
+        List<String> fast = new ArrayList<>(FLAGS);
+        if (Files.exists(archive) && Files.size(archive) > 0) {
+            fast.add("-XX:SharedArchiveFile=" + archive);
         }
+        StartupFloor floor = new StartupFloor(archive, cp, fast);
+        floor.sample(jvms);
+        return floor;
+    }
+
+    boolean archiveUsed() {
+        return fast.size() > FLAGS.size();
+    }
+
+    /** One round, in ms: {bare, with the archive and flags}. */
+    double[] sample(int jvms) throws IOException, InterruptedException {
+        return new double[] {runAll(jvms, classPath, List.of()), runAll(jvms, classPath, fast)};
+    }
+
+    void delete() throws IOException {
+        Files.deleteIfExists(archive);
     }
 
     /** Starts {@code jvms} bare workers at once, sends each a frame, waits for every answer: ms. */
