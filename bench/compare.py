@@ -169,6 +169,10 @@ ROWS = [
     ("startup: ready+close+join (Py spawn)", "ms", "lower",
      "startup.pool.spawn.ready_close_join", "startup.ppe.spawn.ready_close_join",
      "startup.procpool.ready_close_join", "startup.procpool_threads.ready_close_join", None),
+    ("startup: floor, 2 bare JVMs at once (Kryo + 1 frame)", "ms", "lower",
+     "startup.pool.spawn.all_workers_ready", None, "startup.floor.bare", None, None),
+    ("startup: floor, 2 JVMs at once, AppCDS + flags", "ms", "lower",
+     "startup.pool.spawn.all_workers_ready", None, "startup.floor.appcds_flags", None, None),
     ("startup: create+close+join (Py spawn)", "ms", "lower",
      "startup.pool.spawn.create_close_join", None,
      "startup.procpool.create_close_join", "startup.procpool_threads.create_close_join", None),
@@ -337,6 +341,27 @@ def crash_cell(vals, prefix):
     return ", ".join(parts)
 
 
+# procpool's start against the floor measured in the same run (issue 15: within 1.3x of it)
+FLOOR_TARGET = 1.3
+
+
+def floor_lines(jv):
+    ready = num(jv.get("startup.procpool.all_workers_ready"))
+    if ready is None:
+        return []
+    lines = []
+    for key, what in (("startup.floor.appcds_flags", "2 JVMs at once with an AppCDS archive + start-up flags"),
+                      ("startup.floor.bare", "2 bare JVMs at once")):
+        f = num(jv.get(key))
+        if f:
+            r = ready / f
+            mark = (" ✓" if r <= FLOOR_TARGET else " ✗") if key.endswith("appcds_flags") else ""
+            lines.append(f"Floor ({what}, each loading Kryo and answering one frame, same run): {fmt(f)} ms; "
+                         f"procpool all workers ready {fmt(ready)} ms = {r:.2f}× the floor"
+                         + (f" (target <= {FLOOR_TARGET}×{mark})" if mark else "") + ".")
+    return lines
+
+
 def table(py, jv):
     out = []
     out.append("| workload | unit | Python Pool | Python PPE | procpool | procpool threads | procpool/Pool | better | target (issues 7, 14) |")
@@ -364,6 +389,10 @@ def table(py, jv):
         for label, cp, ce, cj, ct in crash:
             out.append(f"| {label} | {crash_cell(py, cp)} | {crash_cell(py, ce)} | {crash_cell(jv, cj)} | "
                        f"{crash_cell(jv, ct)} |")
+    floor = floor_lines(jv)
+    if floor:
+        out.append("")
+        out.extend(floor)
     strict = [(k, jv[f"startup.{k}.strict_barrier"]) for k in ("procpool", "procpool_threads")
               if f"startup.{k}.strict_barrier" in jv]
     if strict:

@@ -15,8 +15,6 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserPrincipal;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -34,12 +32,12 @@ import org.slf4j.LoggerFactory;
  * exits normally ({@code -XX:AOTCacheOutput}, {@code -XX:ArchiveClassesAtExit}); later workers map it
  * ({@code -XX:AOTCache}, {@code -XX:SharedArchiveFile}).
  *
- * <p>The class-data archive is keyed by a hash of the {@code java} executable and every class path entry
- * (path, size, modification time), and the JVM checks it against its class path again before using it. The
- * AOT cache is keyed by the {@code java} executable, the contents of the class path jars ({@link
- * ClassPathDigest}) and the worker's start options, because JDK 25 does not check its class path (JDK-8377932).
- * Both archive classes from jars only: a class path with class folders (as in an IDE or a Maven test run)
- * gets no archive. Archives live in {@code $XDG_CACHE_HOME/procpool/cds} (default {@code
+ * <p>The class-data archive is keyed by a fingerprint of the {@code java} executable and every class path
+ * entry (path, size, modification time), and the JVM checks it against its class path again before using
+ * it. The AOT cache is keyed by the {@code java} executable, the contents of the class path jars ({@link
+ * ClassPathDigest}) and the worker's start options, because JDK 25 does not check its class path
+ * (JDK-8377932). Both archive classes from jars only: a class path with class folders (as in an IDE or a
+ * Maven test run) gets no archive. Archives live in {@code $XDG_CACHE_HOME/procpool/cds} (default {@code
  * ~/.cache/procpool/cds}), or where the system property {@code procpool.cds.dir} says. Disabled with the
  * system property {@code procpool.cds=false}; {@code procpool.aot=false} keeps the class-data archive on JDK 25.
  *
@@ -122,32 +120,66 @@ public final class ClassDataArchive {
                 return null;
             }
             ArchiveFormat format = ArchiveFormat.forJava(java);
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            add(digest, java);
+            Fingerprint key = new Fingerprint();
+            add(key, java);
             if (format == ArchiveFormat.AOT_CACHE) {
-                digest.update(("aot|" + ClassPathDigest.of(jars, directory.resolve(DIGEST_MEMO)) + "\n")
-                        .getBytes(StandardCharsets.UTF_8));
+                key.add("aot");
+                key.add(ClassPathDigest.of(jars, directory.resolve(DIGEST_MEMO)));
                 for (String option : startOptions) {
-                    digest.update((option + "\n").getBytes(StandardCharsets.UTF_8));
+                    key.add(option);
                 }
             } else {
                 for (Path jar : jars) {
-                    add(digest, jar);
+                    add(key, jar);
                 }
             }
-            String key = HexFormat.of().formatHex(digest.digest()).substring(0, 24);
-            return new ClassDataArchive(directory.resolve("worker-" + key + format.suffix), format);
-        } catch (IOException | NoSuchAlgorithmException | RuntimeException e) {
+            return new ClassDataArchive(directory.resolve("worker-" + key.hex() + format.suffix), format);
+        } catch (IOException | RuntimeException e) {
             log.debug("no class-data archive for workers: {}", e.toString());
             return null;
         }
     }
 
-    private static void add(MessageDigest digest, Path path) throws IOException {
+    private static void add(Fingerprint key, Path path) throws IOException {
         Path real = path.toRealPath();
         BasicFileAttributes attributes = Files.readAttributes(real, BasicFileAttributes.class);
-        digest.update((real + "|" + attributes.size() + "|" + attributes.lastModifiedTime().toMillis() + "\n")
-                .getBytes(StandardCharsets.UTF_8));
+        key.add(real.toString());
+        key.add(attributes.size());
+        key.add(attributes.lastModifiedTime().toMillis());
+    }
+
+    /**
+     * A 128-bit name for a class path (two FNV-1a hashes): the archive's name in the cache, not its
+     * guard (the folder is owner-only and the JVM checks the archive against its class path). Not a
+     * {@code MessageDigest}: loading the first security provider cost ~20 ms of a cold caller's
+     * {@code build()}, before any worker could start.
+     */
+    static final class Fingerprint {
+        private long low = 0xcbf29ce484222325L;
+        private long high = 0x84222325cbf29ce4L;
+
+        void add(String text) {
+            for (int i = 0; i < text.length(); i++) {
+                mix(text.charAt(i));
+            }
+            mix(0x1_0000); // no char: ends the string, so "ab","c" and "a","bc" differ
+        }
+
+        void add(long number) {
+            for (int shift = 0; shift < 64; shift += 16) {
+                mix((int) (number >>> shift) & 0xffff);
+            }
+        }
+
+        private void mix(int value) {
+            low = (low ^ value) * 0x100000001b3L;
+            high = (high ^ (value + 0x9e37)) * 0x100000001b3L;
+            high ^= high >>> 29;
+        }
+
+        String hex() {
+            return HexFormat.of().toHexDigits(high) + HexFormat.of().toHexDigits(low);
+        }
     }
 
     static Path cacheDirectory() {

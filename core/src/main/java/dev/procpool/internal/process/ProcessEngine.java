@@ -90,15 +90,17 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         this.scheduler = context.scheduler();
         this.counters = context.counters();
         this.breakPool = context.breakPool();
+        this.archive = ClassDataArchive.forWorkers(settings);
+        this.spares = settings.spareWorkers() > 0 ? SpareWorkers.open(settings) : null;
+        // the workers first: the rest of the set-up runs while their JVMs boot
+        for (int i = 0; i < settings.workers(); i++) {
+            launchWorker();
+        }
         // what JVMs killed with -9 left behind: large values in flight, slot files of workers not yet ready
+        // (only files of dead pids: the slot files of the workers just launched carry ours)
         List<Path> swept = SharedSegments.sweepDead(SharedSegments.directory());
         if (!swept.isEmpty()) {
             log.debug("deleted {} shared-memory file(s) left by JVMs no longer running: {}", swept.size(), swept);
-        }
-        this.archive = ClassDataArchive.forWorkers(settings);
-        this.spares = settings.spareWorkers() > 0 ? SpareWorkers.open(settings) : null;
-        for (int i = 0; i < settings.workers(); i++) {
-            launchWorker();
         }
         timeoutWatch = new Thread(this::watchTimeouts, "procpool-timeout-watch");
         timeoutWatch.setDaemon(true);

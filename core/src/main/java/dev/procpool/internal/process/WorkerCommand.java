@@ -1,5 +1,6 @@
 package dev.procpool.internal.process;
 
+import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.WorkerMain;
 import java.io.File;
 import java.nio.file.Files;
@@ -57,7 +58,12 @@ public final class WorkerCommand {
                 candidates.add(Path.of(dir, "setsid"));
             }
         }
-        return candidates.stream().filter(Files::isExecutable).findFirst().orElse(null);
+        for (Path candidate : candidates) { // a loop, not a stream: this runs in a cold caller's first build()
+            if (Files.isExecutable(candidate)) {
+                return candidate;
+            }
+        }
+        return null;
     }
 
     static CommandLine build(WorkerSettings settings, List<String> extraOptions, int workerId, Path slotFile) {
@@ -77,6 +83,11 @@ public final class WorkerCommand {
         }
         for (String option : FIXED_OPTIONS) {
             command.addArgument(option, false);
+        }
+        // the caller's Kryo customizers, which the worker needs before its first Kryo (no scan of its own class path)
+        List<String> customizers = KryoSetup.customizerNames();
+        if (!customizers.isEmpty()) {
+            command.addArgument("-D" + KryoSetup.CUSTOMIZERS_PROPERTY + "=" + String.join(",", customizers), false);
         }
         for (String option : extraOptions) {
             command.addArgument(option, false);

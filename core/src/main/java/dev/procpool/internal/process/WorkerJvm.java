@@ -7,11 +7,18 @@ import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -77,10 +84,35 @@ final class WorkerJvm {
         this.id = id;
         this.settings = settings;
         this.extraOptions = extraOptions;
-        this.slotFile = Files.createTempFile(slotDirectory, "procpool-" + ProcessHandle.current().pid() + "-", ".slot");
+        this.slotFile = createSlotFile(slotDirectory);
         this.slot = RunningTaskSlot.create(slotFile);
         this.stderr = new StderrTail(name);
     }
+
+    /**
+     * A new, empty, owner-only file {@code procpool-<our pid>-<random>.slot}, created exclusively (an
+     * existing name, or a link planted under it, is never opened). Not {@code Files.createTempFile}: its
+     * {@code SecureRandom} loads the security providers, ~20 ms of a cold caller's {@code build()} before
+     * the first worker can start; the name needs to be unique, not secret.
+     */
+    static Path createSlotFile(Path directory) throws IOException {
+        String prefix = "procpool-" + ProcessHandle.current().pid() + "-";
+        for (int attempt = 0; ; attempt++) {
+            Path file = directory.resolve(prefix + Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36) + ".slot");
+            try {
+                return OWNER_ONLY == null ? Files.createFile(file) : Files.createFile(file, OWNER_ONLY);
+            } catch (FileAlreadyExistsException taken) {
+                if (attempt >= 100) {
+                    throw taken;
+                }
+            }
+        }
+    }
+
+    /** rw------- where the file system has POSIX permissions. */
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY =
+            FileSystems.getDefault().supportedFileAttributeViews().contains("posix")
+                    ? PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")) : null;
 
     /** Starts the JVM and returns at once; everything after arrives through {@code events}. */
     void launch(Events events) {

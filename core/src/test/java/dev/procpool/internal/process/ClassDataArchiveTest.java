@@ -56,6 +56,21 @@ class ClassDataArchiveTest {
     }
 
     @Test
+    void anotherSizeOrOrderOfTheJarsGetsAnotherArchiveAndTheSameClassPathTheSameOne() throws Exception {
+        Path a = Files.writeString(dir.resolve("a.jar"), "jar");
+        Path b = Files.writeString(dir.resolve("b.jar"), "jar");
+        FileTime time = Files.getLastModifiedTime(a);
+        Files.setLastModifiedTime(b, time);
+        Path ab = ClassDataArchive.find(java, a + File.pathSeparator + b).path();
+        assertThat(ClassDataArchive.find(java, a + File.pathSeparator + b).path()).isEqualTo(ab);
+        assertThat(ClassDataArchive.find(java, b + File.pathSeparator + a).path()).isNotEqualTo(ab);
+        Files.writeString(a, "jar!");
+        Files.setLastModifiedTime(a, time); // same time, another size
+        assertThat(ClassDataArchive.find(java, a + File.pathSeparator + b).path()).isNotEqualTo(ab);
+        assertThat(ab.getFileName().toString()).matches("worker-[0-9a-f]{32}\\.jsa");
+    }
+
+    @Test
     void onlyAWorkerThatExitedNormallyPublishesItsRecording() throws Exception {
         Path jar = Files.writeString(dir.resolve("b.jar"), "jar-" + System.nanoTime());
         ClassDataArchive archive = ClassDataArchive.find(java, jar.toString());

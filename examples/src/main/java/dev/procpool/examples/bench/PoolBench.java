@@ -531,7 +531,12 @@ public final class PoolBench {
         for (PoolMode mode : MODES) {
             String base = "startup." + impl(mode);
             List<Double> first = samples(() -> startupFirst(mode), r, w);
-            List<double[]> ready = samples(() -> startupReady(mode), r, w);
+            List<double[]> ready;
+            if (mode == PoolMode.PROCESSES) {
+                ready = readyAndFloor(cfg);
+            } else {
+                ready = samples(() -> startupReady(mode), r, w);
+            }
             List<Double> readyT = new ArrayList<>();
             List<Double> closeT = new ArrayList<>();
             List<Integer> tasks = new ArrayList<>();
@@ -559,6 +564,51 @@ public final class PoolBench {
             }
             emit(base + ".strict_barrier", deadlocks == 0 ? "released " + tries + "/" + tries
                     : "stuck until timeout in " + deadlocks + "/" + tries, "observation");
+        }
+    }
+
+    /**
+     * all_workers_ready samples of process mode, each followed by a round of the floor (W bare JVMs
+     * started at once, each loading Kryo and answering one frame: see {@link StartupFloor}), so that the
+     * pool and its floor are measured under the same load; emits the floor's medians.
+     */
+    static List<double[]> readyAndFloor(Cfg cfg) {
+        note("  floor: " + W + " bare JVMs started at once, each loads Kryo and answers one frame (StartupFloor), a"
+                + " round after each all_workers_ready sample; bare java -cp, and with an AppCDS archive of those"
+                + " classes + " + StartupFloor.FLAGS);
+        List<double[]> ready = new ArrayList<>();
+        List<Double> bare = new ArrayList<>();
+        List<Double> best = new ArrayList<>();
+        StartupFloor floor = null;
+        try {
+            for (int i = 0; i < cfg.startupWarmup; i++) {
+                startupReady(PoolMode.PROCESSES);
+            }
+            floor = StartupFloor.prepare(W);
+            for (int i = 0; i < cfg.startupReps; i++) {
+                ready.add(startupReady(PoolMode.PROCESSES));
+                double[] f = floor.sample(W);
+                bare.add(f[0]);
+                best.add(f[1]);
+            }
+            note("  floor samples ms: bare=" + rounded(bare, 1, 1) + " appcds+flags=" + rounded(best, 1, 1)
+                    + (floor.archiveUsed() ? "" : " (the archive was NOT written: flags only)"));
+            emit("startup.floor.bare", median(bare), "ms");
+            emit("startup.floor.appcds_flags", median(best), "ms");
+            return ready;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        } finally {
+            if (floor != null) {
+                try {
+                    floor.delete();
+                } catch (IOException ignored) {
+                    // a temporary file
+                }
+            }
         }
     }
 

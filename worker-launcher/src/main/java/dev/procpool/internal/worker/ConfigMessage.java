@@ -5,7 +5,11 @@ import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.io.IOException;
 import java.io.OutputStream;
 
-/** CONFIG, parent to worker, always first: the pool's initializer or none. */
+/**
+ * CONFIG, parent to worker, first after the worker's BOOTED: the pool's initializer or none. The Kryo
+ * customizers are not here: a worker needs them before its first Kryo, which it makes before BOOTED (a
+ * spare waits ready to decode), so they come on its command line ({@link KryoSetup#CUSTOMIZERS_PROPERTY}).
+ */
 public final class ConfigMessage {
     public static final byte TYPE = FrameType.CONFIG;
 

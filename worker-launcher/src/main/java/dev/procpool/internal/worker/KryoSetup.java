@@ -29,9 +29,15 @@ import java.util.stream.Stream;
  * The one Kryo configuration both sides of the channel use. Every choice here is made by class,
  * never by JVM flags, because the caller's JVM has no {@code --add-opens} and the worker's may:
  * both must pick the same serializer for the same class.
+ *
+ * <p>The {@link KryoCustomizer}s are found once, in the caller, with {@link ServiceLoader}; a worker is
+ * told their class names (in its CONFIG frame) and loads those classes, instead of searching its own
+ * class path: that search opens every jar on it (~40 ms of a worker's start with a dozen jars), and
+ * the caller's list is the one both sides must agree on anyway.
  */
 public final class KryoSetup {
-    private static final List<KryoCustomizer> CUSTOMIZERS = loadCustomizers();
+    /** Null until found (caller) or given (worker); written once under the class lock. */
+    private static volatile List<KryoCustomizer> customizers;
 
     static {
         // Kryo's minlog prints WARN lines with stack traces to System.out when java.lang.invoke is
@@ -58,7 +64,7 @@ public final class KryoSetup {
         for (Class<?> unmodifiable : UNMODIFIABLE_WRAPPERS) {
             kryo.addDefaultSerializer(unmodifiable, JavaSerializer.class);
         }
-        for (KryoCustomizer customizer : CUSTOMIZERS) {
+        for (KryoCustomizer customizer : customizers()) {
             customizer.customize(kryo);
         }
         return kryo;
@@ -74,10 +80,70 @@ public final class KryoSetup {
             Collections.unmodifiableSortedMap(new java.util.TreeMap<>()).getClass(),
             Arrays.asList(1, 2).getClass());
 
-    private static List<KryoCustomizer> loadCustomizers() {
-        List<KryoCustomizer> found = new ArrayList<>();
-        ServiceLoader.load(KryoCustomizer.class, KryoSetup.class.getClassLoader()).forEach(found::add);
-        return List.copyOf(found);
+    private static List<KryoCustomizer> customizers() {
+        List<KryoCustomizer> known = customizers;
+        if (known != null) {
+            return known;
+        }
+        synchronized (KryoSetup.class) {
+            if (customizers == null) {
+                List<KryoCustomizer> found = new ArrayList<>();
+                for (KryoCustomizer customizer : ServiceLoader.load(KryoCustomizer.class, KryoSetup.class.getClassLoader())) {
+                    found.add(customizer);
+                }
+                customizers = List.copyOf(found);
+            }
+            return customizers;
+        }
+    }
+
+    /**
+     * The system property that names a worker's customizers (comma-separated class names; absent or empty:
+     * none), set on its command line by the parent from {@link #customizerNames()}.
+     */
+    public static final String CUSTOMIZERS_PROPERTY = "procpool.worker.kryoCustomizers";
+
+    /** The class names in a {@link #CUSTOMIZERS_PROPERTY} value. */
+    public static List<String> customizerNamesOf(String property) {
+        List<String> names = new ArrayList<>();
+        if (property != null) {
+            for (String name : property.split(",")) {
+                if (!name.isBlank()) {
+                    names.add(name.strip());
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The class names of the customizers this JVM applies (found on first use): what a worker is told. */
+    public static List<String> customizerNames() {
+        List<String> names = new ArrayList<>();
+        for (KryoCustomizer customizer : customizers()) {
+            names.add(customizer.getClass().getName());
+        }
+        return names;
+    }
+
+    /**
+     * A worker's customizers: the classes the caller named, loaded with {@code loader}, before this JVM
+     * makes its first Kryo. Throws {@link IllegalStateException} naming a class that cannot be loaded or
+     * made: a worker without a customizer the caller has would misread the caller's frames.
+     */
+    public static void useCustomizers(List<String> classNames, ClassLoader loader) {
+        List<KryoCustomizer> made = new ArrayList<>();
+        for (String name : classNames) {
+            try {
+                Class<?> type = Class.forName(name, true, loader);
+                made.add((KryoCustomizer) type.getDeclaredConstructor().newInstance());
+            } catch (ReflectiveOperationException | LinkageError | ClassCastException e) {
+                throw new IllegalStateException("the caller's KryoCustomizer " + name
+                        + " cannot be made in the worker JVM: " + e, e);
+            }
+        }
+        synchronized (KryoSetup.class) {
+            customizers = List.copyOf(made);
+        }
     }
 
     /**

@@ -12,6 +12,8 @@ public final class WorkerExitCodes {
     public static final int PROTOCOL_ERROR = 71;
     /** The pool's initializer threw (the parent got an INIT_FAILED frame before this exit). */
     public static final int INIT_FAILED = 72;
+    /** The worker could not set itself up before its first frame (a Kryo customizer the caller named); the reason is on its stderr. */
+    public static final int SETUP_FAILED = 73;
 
     private WorkerExitCodes() {}
 
@@ -21,6 +23,7 @@ public final class WorkerExitCodes {
             case PARENT_GONE -> "parent gone";
             case PROTOCOL_ERROR -> "protocol error";
             case INIT_FAILED -> "initializer failed";
+            case SETUP_FAILED -> "worker set-up failed";
             default -> null;
         };
     }

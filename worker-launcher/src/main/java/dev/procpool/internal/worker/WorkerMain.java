@@ -109,12 +109,19 @@ public final class WorkerMain {
         Thread.currentThread().setName("procpool-worker-" + args[0]);
         RunningTaskSlot slot = RunningTaskSlot.map(Path.of(args[1]));
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        watchParent();
+        try {
+            // before the first Kryo of this JVM: every Kryo needs them from its start
+            KryoSetup.useCustomizers(KryoSetup.customizerNamesOf(System.getProperty(KryoSetup.CUSTOMIZERS_PROPERTY)), loader);
+        } catch (RuntimeException failure) {
+            stderr.println("procpool worker: " + failure.getMessage());
+            exitNow(WorkerExitCodes.SETUP_FAILED);
+        }
         new WorkerMain(channel, slot, loader).run(stdin);
     }
 
     private void run(InputStream stdin) throws Exception {
-        watchParent();
-        // Up, and no pool's state yet: a spare waits here, answering pings, until a pool sends its CONFIG.
+        // Up, Kryo made, and no pool's state yet: a spare waits here, answering pings, until a pool sends its CONFIG.
         BootedMessage.write(channel, ProcessHandle.current().pid());
         channel.flush();
         FrameChannel.Frame config = FrameChannel.read(stdin);

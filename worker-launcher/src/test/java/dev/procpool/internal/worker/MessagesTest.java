@@ -41,7 +41,13 @@ class MessagesTest {
         ShutdownMessage.write(channel);
 
         ByteArrayInputStream in = new ByteArrayInputStream(channel.toByteArray());
-        assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isNull();
+        FrameChannel.Frame config = next(in, FrameType.CONFIG);
+        assertThat(ConfigMessage.readInitializer(kryo, config)).isNull();
+        // the customizers travel on the worker's command line instead
+        assertThat(KryoSetup.customizerNamesOf(String.join(",", KryoSetup.customizerNames())))
+                .isEqualTo(KryoSetup.customizerNames());
+        assertThat(KryoSetup.customizerNamesOf(null)).isEmpty();
+        assertThat(KryoSetup.customizerNamesOf("a.B, c.D,")).containsExactly("a.B", "c.D");
         assertThat(ConfigMessage.readInitializer(kryo, next(in, FrameType.CONFIG))).isInstanceOf(Runnable.class);
         ClassLoader loader = kryo.getClassLoader();
         FunctionMessage function = FunctionMessage.read(kryo, next(in, FrameType.FUNCTION), scope -> {
