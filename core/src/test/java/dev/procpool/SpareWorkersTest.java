@@ -117,6 +117,8 @@ class SpareWorkersTest {
                 .initializer(() -> WorkerState.initializedBy = "second").build()) {
             assertThat(second.map(x -> WorkerState.counter + " " + WorkerState.initializedBy, List.of(1, 2, 3, 4), 1))
                     .containsOnly("0 second");
+            // a taken spare may serve the whole map before the other one's READY is read: wait for both
+            await("both spares ready in the second pool", WAIT, () -> workerPids(second).size() == 2);
             assertThat(workerPids(second)).as("it did run on the spares").isEqualTo(spares);
         }
     }
