@@ -6,11 +6,7 @@ import dev.procpool.ResultIterator;
 
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 
@@ -27,8 +23,6 @@ public final class ImapJob extends Job {
     /** Inputs in the pipeline per worker, in chunks: two in flight, one ready, one answered. */
     private static final int CHUNKS_PER_WORKER = 4;
 
-    private record Outcome(long index, Object value, ProcessPoolException failure) {}
-
     private final Iterator<?> source;
     private final boolean ordered;
     private final int fixedChunkSize;
@@ -39,10 +33,11 @@ public final class ImapJob extends Job {
 
     // Guarded by this.
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
-    private final Map<Long, Outcome> orderedResults = new HashMap<>();
-    /** Inputs read and not yet answered: a second answer for an input (a chunk run again elsewhere) is dropped. */
-    private final Set<Long> unanswered = new HashSet<>();
-    private final ArrayDeque<Outcome> unorderedResults = new ArrayDeque<>();
+    /** The outcomes not taken yet, and which inputs read still await their answer. */
+    private final ImapOutcomes outcomes;
+    /** Who waits on this monitor: wake-ups are sent only to a thread that waits, not per answer. */
+    private boolean feederWaits;
+    private boolean consumerWaits;
     private long fetched;
     private long answered;
     private long failures;
@@ -62,6 +57,7 @@ public final class ImapJob extends Job {
         super(function, counters, functions);
         this.source = source;
         this.ordered = ordered;
+        this.outcomes = ImapOutcomes.of(ordered);
         this.fixedChunkSize = chunkSize;
         this.workers = workers;
         this.dispatch = dispatch;
@@ -100,8 +96,10 @@ public final class ImapJob extends Job {
                 long window = (long) size * workers * CHUNKS_PER_WORKER;
                 synchronized (this) {
                     while (!cancelled && fetched - consumed + size > window) {
+                        feederWaits = true;
                         wait();
                     }
+                    feederWaits = false;
                     if (cancelled) {
                         return;
                     }
@@ -124,10 +122,8 @@ public final class ImapJob extends Job {
                             return; // the pool closed meanwhile: these inputs are not run
                         }
                         ready.addLast(chunk);
+                        outcomes.expect(first, n);
                         fetched += n;
-                        for (int k = 0; k < n; k++) {
-                            unanswered.add(indices[k]);
-                        }
                     }
                     dispatch.run();
                 }
@@ -186,35 +182,65 @@ public final class ImapJob extends Job {
 
     @Override
     public synchronized void succeeded(long index, Object value) {
-        if (firstAnswer(index)) {
+        if (!cancelled && outcomes.arrive(index, value, null)) {
             countSuccess();
-            arrive(new Outcome(index, value, null));
+            arrived(1);
         }
     }
 
     @Override
     public synchronized void failed(long index, ProcessPoolException failure) {
-        if (firstAnswer(index)) {
+        if (!cancelled && outcomes.arrive(index, null, failure)) {
             countFailure(failure);
             failures++;
-            arrive(new Outcome(index, null, failure));
+            arrived(1);
         }
+    }
+
+    /** One lock and at most one wake-up for a run of outcomes. */
+    @Override
+    public synchronized void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+        if (cancelled) {
+            return;
+        }
+        int accepted = 0;
+        for (int k = 0; k < count; k++) {
+            long index = chunk.indices()[from + k];
+            ProcessPoolException failure = failures[k];
+            if (outcomes.arrive(index, failure == null ? values[k] : null, failure)) {
+                accepted++;
+                if (failure != null) {
+                    countFailure(failure);
+                    this.failures++;
+                } else {
+                    countSuccess();
+                }
+            }
+        }
+        arrived(accepted);
+    }
+
+    /** Packed values stay unboxed until the consumer takes them (ordered calls). */
+    @Override
+    public synchronized void answeredRun(Chunk chunk, int from, byte kind, long[] bits, int count) {
+        if (cancelled) {
+            return;
+        }
+        int accepted = outcomes.arriveRun(chunk.indices(), from, kind, bits, count);
+        counters.succeeded.addAndGet(accepted);
+        arrived(accepted);
     }
 
     /** Guarded by this. */
-    private boolean firstAnswer(long index) {
-        return !cancelled && unanswered.remove(index);
-    }
-
-    private void arrive(Outcome outcome) {
-        answered++;
-        if (ordered) {
-            orderedResults.put(outcome.index, outcome);
-        } else {
-            unorderedResults.addLast(outcome);
+    private void arrived(int count) {
+        if (count == 0) {
+            return;
         }
+        answered += count;
         checkAllAnswered();
-        notifyAll();
+        if (consumerWaits) {
+            notifyAll();
+        }
     }
 
     @Override
@@ -227,7 +253,7 @@ public final class ImapJob extends Job {
             sourceDone = true;
             cancelled = true; // nothing more runs; the consumer sees what arrived, then the failure
             ready.clear();
-            unanswered.clear();
+            outcomes.forgetAwaited();
             if (feeder != null) {
                 feeder.interrupt();
             }
@@ -244,9 +270,7 @@ public final class ImapJob extends Job {
             }
             cancelled = true;
             ready.clear();
-            unanswered.clear();
-            orderedResults.clear();
-            unorderedResults.clear();
+            outcomes.clear();
             if (feeder != null) {
                 feeder.interrupt();
             }
@@ -329,12 +353,14 @@ public final class ImapJob extends Job {
     }
 
     /** Blocks until the next outcome is in; null when there is none left. */
-    private synchronized Outcome take() throws InterruptedException {
+    private synchronized ImapOutcomes.Outcome take() throws InterruptedException {
         while (true) {
-            Outcome next = ordered ? orderedResults.remove(consumed) : unorderedResults.pollFirst();
+            ImapOutcomes.Outcome next = outcomes.poll(consumed);
             if (next != null) {
                 consumed++;
-                notifyAll(); // the feeder may have room now
+                if (feederWaits) {
+                    notifyAll(); // the feeder may have room now
+                }
                 maybeComplete();
                 return next;
             }
@@ -344,19 +370,24 @@ public final class ImapJob extends Job {
                     sourceFailureReported = true;
                     maybeComplete();
                     Throwable failure = sourceFailure;
-                    return new Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
+                    return new ImapOutcomes.Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
                             : new ProcessPoolException("the input iterator threw: " + failure, failure));
                 }
                 return null;
             }
-            wait();
+            consumerWaits = true;
+            try {
+                wait();
+            } finally {
+                consumerWaits = false;
+            }
         }
     }
 
     /** The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. */
     private static final class Results implements ResultIterator<Object> {
         private final ImapJob job;
-        private Outcome next;
+        private ImapOutcomes.Outcome next;
         private boolean finished;
 
         Results(ImapJob job) {
@@ -390,12 +421,12 @@ public final class ImapJob extends Job {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            Outcome outcome = next;
+            ImapOutcomes.Outcome outcome = next;
             next = null;
-            if (outcome.failure != null) {
-                throw EnginePool.rethrowHere(outcome.failure);
+            if (outcome.failure() != null) {
+                throw EnginePool.rethrowHere(outcome.failure());
             }
-            return outcome.value;
+            return outcome.value();
         }
 
         @Override
