@@ -35,13 +35,20 @@ public final class ImapJob extends Job {
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
     /** The outcomes not taken yet, and which inputs read still await their answer. */
     private final ImapOutcomes outcomes;
-    /** Who waits on this monitor: wake-ups are sent only to a thread that waits, not per answer. */
-    private boolean feederWaits;
+    /** The consumer waits on this monitor: answers wake it only then, not each one. */
     private boolean consumerWaits;
     private long fetched;
     private long answered;
     private long failures;
+    /** Outcomes moved to the consumer's side (which takes a few at a time). */
     private long consumed;
+    // The read-ahead window follows what the caller has taken. Written without the lock, so volatile: the
+    // consumer writes handedOver then reads resumeAt, the feeder writes resumeAt then reads handedOver,
+    // so either the feeder sees the room or the consumer sees it waiting and wakes it.
+    /** Outcomes the caller has taken ({@code next()}); written by the consumer only. */
+    private volatile long handedOver;
+    /** While the feeder waits for room: the {@link #handedOver} count that makes room; else Long.MAX_VALUE. */
+    private volatile long resumeAt = Long.MAX_VALUE;
     private boolean sourceDone;
     private Throwable sourceFailure;
     private boolean sourceFailureReported;
@@ -95,11 +102,14 @@ public final class ImapJob extends Job {
                 int size = chunkSize();
                 long window = (long) size * workers * CHUNKS_PER_WORKER;
                 synchronized (this) {
-                    while (!cancelled && fetched - consumed + size > window) {
-                        feederWaits = true;
+                    while (!cancelled) {
+                        resumeAt = fetched + size - window;
+                        if (fetched - handedOver + size <= window) {
+                            break;
+                        }
                         wait();
                     }
-                    feederWaits = false;
+                    resumeAt = Long.MAX_VALUE;
                     if (cancelled) {
                         return;
                     }
@@ -352,17 +362,22 @@ public final class ImapJob extends Job {
         return completion.isDone();
     }
 
-    /** Blocks until the next outcome is in; null when there is none left. */
-    private synchronized ImapOutcomes.Outcome take() throws InterruptedException {
+    /**
+     * Blocks until the next outcome is in, then moves it and those right behind it that are in too (up to
+     * {@code into.length}) into {@code into}: one lock for a batch, not per outcome. Returns how many; 0
+     * when there is none left.
+     */
+    private synchronized int take(ImapOutcomes.Outcome[] into) throws InterruptedException {
         while (true) {
-            ImapOutcomes.Outcome next = outcomes.poll(consumed);
-            if (next != null) {
+            int n = 0;
+            ImapOutcomes.Outcome next;
+            while (n < into.length && (next = outcomes.poll(consumed)) != null) {
+                into[n++] = next;
                 consumed++;
-                if (feederWaits) {
-                    notifyAll(); // the feeder may have room now
-                }
+            }
+            if (n > 0) {
                 maybeComplete();
-                return next;
+                return n;
             }
             boolean allAnswered = sourceDone && consumed == fetched;
             if (cancelled || allAnswered) {
@@ -370,10 +385,11 @@ public final class ImapJob extends Job {
                     sourceFailureReported = true;
                     maybeComplete();
                     Throwable failure = sourceFailure;
-                    return new ImapOutcomes.Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
+                    into[0] = new ImapOutcomes.Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
                             : new ProcessPoolException("the input iterator threw: " + failure, failure));
+                    return 1;
                 }
-                return null;
+                return 0;
             }
             consumerWaits = true;
             try {
@@ -384,10 +400,28 @@ public final class ImapJob extends Job {
         }
     }
 
-    /** The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. */
+    /** The caller has taken {@code total} outcomes: wakes the feeder if that made the room it waits for. */
+    private void handedOver(long total) {
+        handedOver = total;
+        if (total >= resumeAt) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. Takes
+     * outcomes from the job a few at a time ({@link #BATCH}); the read-ahead window follows what
+     * {@link #next()} has handed to the caller.
+     */
     private static final class Results implements ResultIterator<Object> {
+        private static final int BATCH = 64;
         private final ImapJob job;
-        private ImapOutcomes.Outcome next;
+        private final ImapOutcomes.Outcome[] taken = new ImapOutcomes.Outcome[BATCH];
+        private int position;
+        private int count;
+        private long handedOver;
         private boolean finished;
 
         Results(ImapJob job) {
@@ -396,24 +430,26 @@ public final class ImapJob extends Job {
 
         @Override
         public boolean hasNext() {
-            if (next != null) {
+            if (position < count) {
                 return true;
             }
             if (finished) {
                 return false;
             }
             try {
-                next = job.take();
+                position = 0;
+                count = job.take(taken);
             } catch (InterruptedException e) {
+                count = 0;
                 job.cancel();
                 finished = true;
                 Thread.currentThread().interrupt();
                 throw new ProcessPoolException("interrupted while waiting for results; the call was cancelled", e);
             }
-            if (next == null) {
+            if (count == 0) {
                 finished = true;
             }
-            return next != null;
+            return count > 0;
         }
 
         @Override
@@ -421,8 +457,9 @@ public final class ImapJob extends Job {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            ImapOutcomes.Outcome outcome = next;
-            next = null;
+            ImapOutcomes.Outcome outcome = taken[position];
+            taken[position++] = null;
+            job.handedOver(++handedOver);
             if (outcome.failure() != null) {
                 throw EnginePool.rethrowHere(outcome.failure());
             }
@@ -432,7 +469,9 @@ public final class ImapJob extends Job {
         @Override
         public void close() {
             finished = true;
-            next = null;
+            java.util.Arrays.fill(taken, null);
+            position = 0;
+            count = 0;
             job.cancel();
         }
     }
