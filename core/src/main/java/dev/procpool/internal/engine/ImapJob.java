@@ -4,6 +4,8 @@ import dev.procpool.Pool;
 import dev.procpool.ProcessPoolException;
 import dev.procpool.ResultIterator;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
 import java.util.Iterator;
@@ -17,6 +19,15 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ImapJob extends Job {
     private static final Cleaner CLEANER = Cleaner.create();
+    private static final VarHandle HANDED_OVER;
+
+    static {
+        try {
+            HANDED_OVER = MethodHandles.lookup().findVarHandle(ImapJob.class, "handedOver", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** With no chunk size given and no size known, chunks aim at about this much work each. */
     private static final long TARGET_CHUNK_NANOS = 20_000_000;
     private static final int MAX_ADAPTIVE_CHUNK = 4096;
@@ -42,9 +53,10 @@ public final class ImapJob extends Job {
     private long failures;
     /** Outcomes moved to the consumer's side (which takes a few at a time). */
     private long consumed;
-    // The read-ahead window follows what the caller has taken. Written without the lock, so volatile: the
-    // consumer writes handedOver then reads resumeAt, the feeder writes resumeAt then reads handedOver,
-    // so either the feeder sees the room or the consumer sees it waiting and wakes it.
+    // The read-ahead window follows what the caller has taken, counted without the lock: the feeder writes
+    // resumeAt then reads handedOver (both volatile); the consumer writes handedOver with a release store
+    // (no fence per element) then reads resumeAt. Should the feeder miss a count and wait, the consumer
+    // wakes it at its next count, or at the latest in take(), under the lock, before it could wait itself.
     /** Outcomes the caller has taken ({@code next()}); written by the consumer only. */
     private volatile long handedOver;
     /** While the feeder waits for room: the {@link #handedOver} count that makes room; else Long.MAX_VALUE. */
@@ -368,6 +380,9 @@ public final class ImapJob extends Job {
      * when there is none left.
      */
     private synchronized int take(ImapOutcomes.Outcome[] into) throws InterruptedException {
+        if (handedOver >= resumeAt) {
+            notifyAll(); // a count the feeder missed
+        }
         while (true) {
             int n = 0;
             ImapOutcomes.Outcome next;
@@ -402,7 +417,7 @@ public final class ImapJob extends Job {
 
     /** The caller has taken {@code total} outcomes: wakes the feeder if that made the room it waits for. */
     private void handedOver(long total) {
-        handedOver = total;
+        HANDED_OVER.setRelease(this, total);
         if (total >= resumeAt) {
             synchronized (this) {
                 notifyAll();
