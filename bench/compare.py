@@ -26,7 +26,8 @@ import sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_PY_BENCH = os.path.normpath(os.path.join(ROOT, "..", "shared", "bench", "python_pool_bench.py"))
 # workloads the shared peer lacks, with their Python twins in this repository: section -> script
-EXTRA_PY_BENCHES = {"big_result": os.path.join(ROOT, "bench", "python_big_result_bench.py")}
+EXTRA_PY_BENCHES = {"big_result": os.path.join(ROOT, "bench", "python_big_result_bench.py"),
+                    "broadcast": os.path.join(ROOT, "bench", "python_broadcast_bench.py")}
 MAIN_CLASS = "dev.procpool.examples.bench.PoolBench"
 
 
@@ -210,6 +211,15 @@ ROWS = [
     ("big_result: caller peak RSS", "MiB", "lower",
      "big_result.pool.parent_peak_rss_mib", "big_result.ppe.parent_peak_rss_mib",
      "big_result.procpool.parent_peak_rss_mib", "big_result.procpool_threads.parent_peak_rss_mib", None),
+    ("broadcast: 200 MiB array used by 100 tasks (Py: as argument)", "s", "lower",
+     "broadcast.pool.arg.seconds", None,
+     "broadcast.procpool.seconds", "broadcast.procpool_threads.seconds", None),
+    ("broadcast: same (Py: initializer, pool start included)", "s", "lower",
+     "broadcast.pool.init.seconds", None,
+     "broadcast.procpool.seconds", "broadcast.procpool_threads.seconds", None),
+    ("broadcast: seconds / (compute + one copy) (Py: as argument)", "×", "lower",
+     "broadcast.pool.arg.ratio", None,
+     "broadcast.procpool.ratio", "broadcast.procpool_threads.ratio", ("abs", "<=", 1.5)),
     ("imap: tasks/s", "tasks/s", "higher",
      "imap.pool_imap.tasks_per_s", None, "imap.procpool.imap.tasks_per_s", "imap.procpool_threads.imap.tasks_per_s",
      None),

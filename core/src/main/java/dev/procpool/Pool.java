@@ -185,6 +185,23 @@ public interface Pool extends AutoCloseable {
     <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize);
 
+    /**
+     * Hands the pool a large read-only value once, for tasks to read through the returned handle instead
+     * of receiving it as an argument each time (see {@link Shared} for where it lives and what closing
+     * does). In process mode this writes the value into one shared-memory file and blocks until it is
+     * written; workers fetch it the first time a task calls {@link Shared#get()}. Thread mode keeps the
+     * object itself. Primitive arrays and {@link java.nio.ByteBuffer}s travel as their raw bytes; other
+     * values must be serializable as task inputs are.
+     *
+     * @param <T>   the value's type
+     * @param value what to share; not null, and not to be modified afterwards
+     * @return the handle; close it (or the pool) to free the value
+     * @throws ProcessPoolException  the value cannot be serialized, or the shared-memory file cannot be
+     *                               written (e.g. {@code /dev/shm} is full), or the pool is broken
+     * @throws IllegalStateException the pool is shut down
+     */
+    <T> Shared<T> share(T value);
+
     // ---------------------------------------------------------------------------------- streams
 
     /**

@@ -147,6 +147,46 @@ class ClusterPoolTest {
         }
     }
 
+    /** The shared-memory value files of this member JVM ({@code Pool.share} writes one per value). */
+    private static long sharedFilesOf(MemberProcesses.Member member) throws IOException {
+        try (Stream<Path> files = Files.list(dev.procpool.internal.worker.SharedSegments.directory())) {
+            String prefix = "procpool-" + member.process.pid() + "-";
+            return files.map(f -> f.getFileName().toString()).filter(n -> n.startsWith(prefix) && n.endsWith(".value")).count();
+        }
+    }
+
+    @Test
+    @Order(3)
+    void aSharedValueGoesOnceToEachMemberAndOnceToEachOfItsWorkers() throws Exception {
+        pool = builder().build();
+        long[] table = new long[1 << 20];
+        java.util.Arrays.setAll(table, i -> i * 5L);
+        long expected = java.util.Arrays.stream(table).sum();
+        dev.procpool.Shared<long[]> shared = pool.share(table);
+        List<String> seen = pool.map((Integer i) -> {
+            long sum = java.util.Arrays.stream(shared.get()).sum();
+            Thread.sleep(40); // spreads the inputs over the members
+            return member() + " " + ProcessHandle.current().pid() + " "
+                    + dev.procpool.internal.worker.SharedValues.transfers() + " " + sum;
+        }, IntStream.range(0, 45).boxed().toList(), 1);
+        assertThat(seen).allSatisfy(line -> assertThat(line).endsWith(" 1 " + expected));
+        assertThat(seen.stream().map(l -> l.split(" ")[0]).distinct()).containsExactlyInAnyOrder(cluster.addresses());
+        for (MemberProcesses.Member member : cluster.members) {
+            assertThat(sharedFilesOf(member)).as("one copy on member %s", member.address()).isEqualTo(1);
+        }
+        shared.close();
+        Throwable closed = org.assertj.core.api.Assertions.catchThrowable(
+                () -> pool.map((Integer i) -> shared.get().length, IntStream.range(0, 6).boxed().toList(), 1));
+        assertThat(closed).isInstanceOf(dev.procpool.TaskFailedException.class);
+        for (MemberProcesses.Member member : cluster.members) {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            while (sharedFilesOf(member) > 0 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(sharedFilesOf(member)).as("freed on member %s", member.address()).isZero();
+        }
+    }
+
     @Test
     @Order(3)
     void sameCallsAndFailuresAsTheLocalPool() throws Exception {

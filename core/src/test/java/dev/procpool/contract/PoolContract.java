@@ -13,6 +13,7 @@ import dev.procpool.ProcessPoolException;
 import dev.procpool.ResultIterator;
 import dev.procpool.SerializableCallable;
 import dev.procpool.SerializableRunnable;
+import dev.procpool.Shared;
 import dev.procpool.TaskFailedException;
 import dev.procpool.contract.ContractTasks.Endless;
 import dev.procpool.testing.NoProcessLeft;
@@ -941,5 +942,52 @@ public abstract class PoolContract {
         Throwable thrown = catchThrowable(() -> running.get(PROMPT_MILLIS, TimeUnit.MILLISECONDS));
         assertThat(thrown).as("the running task was stopped").isInstanceOfAny(ExecutionException.class,
                 CancellationException.class);
+    }
+
+    // ------------------------------------------------------------------------------------ share
+
+    @Test
+    public void aSharedValueIsReadByTasksAndByTheCallerAsTheSameValue() {
+        Pool pool = pool(2);
+        long[] table = new long[1 << 20]; // 8 MiB: above the shared-memory threshold of a plain input
+        Arrays.setAll(table, i -> i * 7L);
+        try (Shared<long[]> shared = pool.share(table)) {
+            assertThat(shared.get()).as("in the JVM that shared it, the object itself").isSameAs(table);
+            List<Long> seen = pool.map((Integer i) -> shared.get()[i * 1000] + shared.get().length, List.of(0, 1, 2, 3, 4, 5, 6, 7), 1);
+            assertThat(seen).containsExactly(0L + (1 << 20), 7000L + (1 << 20), 14000L + (1 << 20), 21000L + (1 << 20),
+                    28000L + (1 << 20), 35000L + (1 << 20), 42000L + (1 << 20), 49000L + (1 << 20));
+            Shared<List<String>> words = pool.share(List.of("a", "bb", "ccc"));
+            int third = pool.apply((Integer i) -> words.get().get(i).length(), 2);
+            assertThat(third).isEqualTo(3);
+        }
+    }
+
+    @Test
+    public void aClosedSharedValueFailsGetInTasksAndInTheCaller() {
+        Pool pool = pool(1);
+        Shared<int[]> shared = pool.share(new int[] {1, 2, 3});
+        int before = pool.apply((Integer i) -> shared.get()[i], 2);
+        assertThat(before).as("the worker has it before the close").isEqualTo(3);
+        shared.close();
+        shared.close(); // idempotent
+        assertThatThrownBy(shared::get).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        Throwable thrown = catchThrowable(() -> pool.apply((Integer i) -> shared.get()[i], 0));
+        assertThat(thrown).isInstanceOf(TaskFailedException.class);
+        assertThat(thrown.getCause()).isInstanceOf(IllegalStateException.class);
+        assertThat(thrown.getCause().getMessage()).contains("shared value").contains("closed");
+        int after = pool.apply((Integer i) -> i + 1, 1);
+        assertThat(after).as("the pool goes on").isEqualTo(2);
+    }
+
+    @Test
+    public void closingThePoolClosesItsSharedValuesAndShareNeedsAnOpenPool() {
+        Pool pool = pool(1);
+        Shared<String> shared = pool.share("value");
+        String seen = pool.apply((Integer i) -> shared.get() + i, 1);
+        assertThat(seen).isEqualTo("value1");
+        assertThatThrownBy(() -> pool.share(null)).isInstanceOf(NullPointerException.class);
+        pool.close();
+        assertThatThrownBy(shared::get).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> pool.share("late")).isInstanceOf(IllegalStateException.class);
     }
 }

@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -45,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class ClusterEngine implements Engine {
     private static final Logger log = LoggerFactory.getLogger(ClusterEngine.class);
     static final int MAX_ATTEMPTS = 6;
+    /** How long closing a shared value waits for the members to confirm they freed it. */
+    private static final long UNSHARE_WAIT_SECONDS = 5;
 
     private final ClusterSettings settings;
     private final Scheduler scheduler;
@@ -69,6 +72,8 @@ public final class ClusterEngine implements Engine {
      */
     private volatile boolean ending;
     private final CompletableFuture<Void> stoppedHere = new CompletableFuture<>();
+    /** Values shared with {@code Pool.share}, as Kryo bytes: sent to each member once, and to members that join later. */
+    private final Map<Long, byte[]> sharedValues = new ConcurrentHashMap<>();
 
     /** Connects, ships the class path and returns once a member is ready; leaves nothing running if it throws. */
     public ClusterEngine(ClusterSettings settings, EnginePool.EngineContext context) {
@@ -189,7 +194,12 @@ public final class ClusterEngine implements Engine {
     private void prepare(RemoteMember member, UUID clientId) {
         try {
             Tasks.PrepareReply reply = shipper.prepare(control, member.member, session, clientId);
+            java.util.Set<Long> sent = new java.util.HashSet<>(sharedValues.keySet());
+            sendShared(member.member, sent);
             registry.prepared(member, reply.memberName(), reply.workers());
+            java.util.Set<Long> sharedMeanwhile = new java.util.HashSet<>(sharedValues.keySet());
+            sharedMeanwhile.removeAll(sent);
+            sendShared(member.member, sharedMeanwhile); // share() saw this member not ready yet
             dispatch();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -199,6 +209,74 @@ public final class ClusterEngine implements Engine {
                 log.warn("procpool cluster: cannot prepare member {}: {}", member.name, cause.toString());
             }
             handBack(registry.giveUp(member, "cannot prepare it: " + cause), "its member could not be prepared");
+        }
+    }
+
+    /**
+     * {@code Pool.share} on the cluster: the value's bytes go to every ready member once (each decodes it
+     * and shares it with its own workers, see {@link MemberService#share}); members that become ready
+     * later get them while being prepared. Blocks until the ready members have it.
+     */
+    @Override
+    public void share(long id, Object value) {
+        byte[] bytes;
+        try {
+            ClassLoader loader = value.getClass().getClassLoader();
+            bytes = Wire.write(value, loader == null ? ClusterEngine.class.getClassLoader() : loader);
+        } catch (RuntimeException | StackOverflowError e) {
+            throw new ProcessPoolException("cannot share a " + value.getClass().getName()
+                    + " with cluster members: it cannot be serialized: " + e, e);
+        }
+        sharedValues.put(id, bytes);
+        for (Member member : registry.readyMembers()) {
+            sendShared(member, java.util.Set.of(id));
+        }
+    }
+
+    @Override
+    public void unshare(long id) {
+        if (sharedValues.remove(id) == null) {
+            return;
+        }
+        List<Future<Boolean>> answers = new ArrayList<>();
+        for (Member member : registry.reachable()) {
+            try {
+                answers.add(control.submitToMember(new Tasks.Unshare(session, id), member));
+            } catch (RuntimeException e) {
+                log.debug("cannot free shared value on {}: {}", member, e.toString());
+            }
+        }
+        // wait (bounded) for the members, so that a call made after close() finds the value gone everywhere
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(UNSHARE_WAIT_SECONDS);
+        for (Future<Boolean> answer : answers) {
+            try {
+                answer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (ExecutionException | TimeoutException e) {
+                log.debug("freeing a shared value not confirmed: {}", e.toString());
+            }
+        }
+    }
+
+    /** Sends these shared values to one member and waits for it to have them. */
+    private void sendShared(Member member, java.util.Set<Long> ids) {
+        for (long id : ids) {
+            byte[] bytes = sharedValues.get(id);
+            if (bytes == null) {
+                continue; // closed meanwhile
+            }
+            try {
+                control.submitToMember(new Tasks.Share(session, id, bytes), member)
+                        .get(settings.connectTimeout().toMillis(), TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ProcessPoolException("interrupted while sharing a value with cluster members", e);
+            } catch (ExecutionException | TimeoutException | RuntimeException e) {
+                log.warn("procpool cluster: member {} did not take shared value {}: {}", member,
+                        dev.procpool.internal.worker.SharedValues.name(id), e.toString());
+            }
         }
     }
 

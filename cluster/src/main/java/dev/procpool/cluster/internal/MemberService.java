@@ -77,6 +77,10 @@ public final class MemberService {
         final URLClassLoader loader;
         final ProcessPool pool;
         final AtomicLong chunks = new AtomicLong();
+        /** The caller's shared values, by the caller's id: one copy on this member for all its workers. */
+        final Map<Long, dev.procpool.Shared<Object>> shared = new ConcurrentHashMap<>();
+        /** How many shared values this member received from the caller (tests and logs). */
+        final AtomicLong sharedReceived = new AtomicLong();
         final Map<Long, SerializableFunction<Object, Object>> functions = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
             protected boolean removeEldestEntry(Map.Entry<Long, SerializableFunction<Object, Object>> eldest) {
@@ -200,6 +204,35 @@ public final class MemberService {
             return path.toUri().toURL();
         } catch (MalformedURLException e) {
             throw new IllegalArgumentException(e);
+        }
+    }
+
+    /** A value the caller shared: decoded once here, then shared with this member's workers. */
+    boolean share(UUID sessionId, long id, byte[] bytes) {
+        Session session = sessions.get(sessionId);
+        if (session == null) {
+            return false;
+        }
+        synchronized (session.shared) {
+            if (session.shared.containsKey(id)) {
+                return true;
+            }
+            Object value = Wire.read(bytes, session.loader);
+            session.shared.put(id, session.pool.shareUnder(id, value));
+            session.sharedReceived.incrementAndGet();
+        }
+        log.debug("procpool member {}: session {} received shared value {} ({} bytes)", name, sessionId,
+                dev.procpool.internal.worker.SharedValues.name(id), bytes.length);
+        return true;
+    }
+
+    void unshare(UUID sessionId, long id) {
+        Session session = sessions.get(sessionId);
+        if (session != null) {
+            dev.procpool.Shared<Object> handle = session.shared.remove(id);
+            if (handle != null) {
+                handle.close();
+            }
         }
     }
 

@@ -120,6 +120,46 @@ public final class Tasks {
         }
     }
 
+    /**
+     * {@code Pool.share}: the member decodes the value once and shares it with its session's workers under
+     * the caller's id (a second time is a no-op); false when it has no session for the pool.
+     */
+    static final class Share extends MemberTask<Boolean> {
+        private static final long serialVersionUID = 1L;
+        final UUID session;
+        final long id;
+        final byte[] value;
+
+        Share(UUID session, long id, byte[] value) {
+            this.session = session;
+            this.id = id;
+            this.value = value;
+        }
+
+        @Override
+        public Boolean call() {
+            return service().share(session, id, value);
+        }
+    }
+
+    /** The shared value was closed: the member frees it (its segment, its workers' copies). */
+    static final class Unshare extends MemberTask<Boolean> {
+        private static final long serialVersionUID = 1L;
+        final UUID session;
+        final long id;
+
+        Unshare(UUID session, long id) {
+            this.session = session;
+            this.id = id;
+        }
+
+        @Override
+        public Boolean call() {
+            service().unshare(session, id);
+            return Boolean.TRUE;
+        }
+    }
+
     /** Liveness: answered on the control executor, so a member busy with chunks still answers at once. */
     static final class Ping extends MemberTask<String> {
         private static final long serialVersionUID = 1L;

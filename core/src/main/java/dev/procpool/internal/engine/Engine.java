@@ -32,6 +32,19 @@ public interface Engine {
         return null;
     }
 
+    /**
+     * Makes a value given to {@code Pool.share} reachable to this engine's workers under {@code id}, before
+     * any task can ask for it; blocks until it is. Engines whose tasks run in this JVM need nothing (the
+     * handle holds the object).
+     *
+     * @throws dev.procpool.ProcessPoolException the value cannot be made available (cannot be serialized,
+     *                                           no room in shared memory)
+     */
+    default void share(long id, Object value) {}
+
+    /** Frees what {@link #share} made and tells the workers; never blocks on a worker. Unknown ids are ignored. */
+    default void unshare(long id) {}
+
     /** Hands queued chunks to idle workers, on the calling thread where it can; wakes the rest. */
     void dispatch();
 

@@ -73,6 +73,8 @@ public abstract class EnginePool implements Pool {
     private final FunctionCache functions = new FunctionCache();
     private final Scheduler scheduler = new Scheduler();
     private final Set<Job> active = ConcurrentHashMap.newKeySet();
+    /** The open handles of {@link #share}, by id: closed with the pool. */
+    private final Map<Long, SharedHandle<?>> shared = new ConcurrentHashMap<>();
     /** Completes when close() or terminate() has done its part; the engine may still have tasks ending. */
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final ProgressReporter progress;
@@ -164,6 +166,59 @@ public abstract class EnginePool implements Pool {
     public <T, R> ResultIterator<R> imapUnordered(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs, int chunkSize) {
         return startImap(function, inputs, chunkSize, false);
+    }
+
+    /**
+     * Shares through the engine ({@link Engine#share}), once: the handle's close, or the pool's end,
+     * frees it through {@link Engine#unshare}.
+     */
+    @Override
+    public <T> dev.procpool.Shared<T> share(T value) {
+        return shareUnder(SharedHandle.newId(), value);
+    }
+
+    /**
+     * Internal (procpool's cluster members): shares {@code value} under an id another JVM chose, the id
+     * that the handles in the tasks this pool will run carry. Sharing an id twice replaces nothing: the
+     * first value stays, and the handle returned is a second handle to it.
+     */
+    public final <T> dev.procpool.Shared<T> shareUnder(long id, T value) {
+        Objects.requireNonNull(value, "value");
+        checkOpen();
+        engine.share(id, value);
+        SharedHandle<T> handle = new SharedHandle<>(id, value, this::unshare);
+        shared.put(id, handle);
+        boolean ended;
+        synchronized (this) {
+            ended = state == State.CLOSED || state == State.TERMINATED;
+        }
+        if (ended) { // the pool ended while we shared: its sweep may have missed this one
+            endShared();
+        }
+        return handle;
+    }
+
+    private void unshare(long id) {
+        if (shared.remove(id) != null) {
+            engine.unshare(id);
+        }
+    }
+
+    /** The pool ended: every handle is closed and its value freed. */
+    private void endShared() {
+        for (SharedHandle<?> handle : List.copyOf(shared.values())) {
+            handle.poolEnded();
+            unshare(handle.id());
+        }
+    }
+
+    private synchronized void checkOpen() {
+        if (state == State.BROKEN) {
+            throw brokenFailure();
+        }
+        if (state != State.OPEN) {
+            throw new IllegalStateException("the pool is " + state.name().toLowerCase());
+        }
     }
 
     @Override
@@ -377,6 +432,7 @@ public abstract class EnginePool implements Pool {
                     state = State.CLOSED;
                 }
             }
+            endShared();
             ended.complete(null);
         } catch (InterruptedException e) {
             terminate();
@@ -423,6 +479,7 @@ public abstract class EnginePool implements Pool {
         }
         scheduler.close();
         engine.terminate();
+        endShared();
         stopProgress();
         ended.complete(null);
     }

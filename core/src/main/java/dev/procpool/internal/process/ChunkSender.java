@@ -13,6 +13,7 @@ import dev.procpool.internal.worker.FunctionMessage;
 import dev.procpool.internal.worker.HeartbeatMessage;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReleaseMessage;
+import dev.procpool.internal.worker.SharedMessage;
 import dev.procpool.internal.worker.SharedSegments;
 import dev.procpool.internal.worker.ShutdownMessage;
 import dev.procpool.internal.worker.TasksMessage;
@@ -41,6 +42,9 @@ final class ChunkSender {
     private final WorkerProcess worker;
     private final WorkerJvm jvm;
     private final Scheduler scheduler;
+    private final SharedValueStore sharedValues;
+    /** Set once CONFIG is written: nothing may precede it on the pipe. */
+    private volatile boolean configSent;
 
     // Guarded by lock.
     private final ReentrantLock lock = new ReentrantLock();
@@ -49,11 +53,15 @@ final class ChunkSender {
     /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
     private Kryo kryo;
     private final TasksMessage.Encoder tasks = new TasksMessage.Encoder(SharedSegments.get());
+    /** How many of the store's releases this worker was sent (a new worker starts past the old ones). */
+    private int sharedReleasesSent;
 
-    ChunkSender(WorkerProcess worker, WorkerJvm jvm, Scheduler scheduler) {
+    ChunkSender(WorkerProcess worker, WorkerJvm jvm, Scheduler scheduler, SharedValueStore sharedValues) {
         this.worker = worker;
         this.jvm = jvm;
         this.scheduler = scheduler;
+        this.sharedValues = sharedValues;
+        this.sharedReleasesSent = sharedValues.releaseCount();
     }
 
     /** The first frame, written as soon as the pipes open: the worker boots while it waits for it. */
@@ -62,6 +70,7 @@ final class ChunkSender {
             OutputStream stdin = jvm.stdin();
             ConfigMessage.write(stdin, initializer, ChunkSender.class.getClassLoader());
             stdin.flush();
+            configSent = true;
         } catch (IOException e) {
             log.debug("worker-{}: could not send its configuration: {}", worker.id, e.toString());
         }
@@ -186,6 +195,7 @@ final class ChunkSender {
         }
         nextSequence += chunk.size();
         OutputStream stdin = jvm.stdin();
+        writeSharedReleases(stdin);
         if (!functionsSent.containsKey(function.id)) {
             releaseFunctions(stdin);
             FunctionMessage.write(stdin, function.id, CallerCode.scopeOf(job.classLoader), function.bytes);
@@ -265,6 +275,55 @@ final class ChunkSender {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Answers a worker's request for a shared value (on the reader's thread, as {@link #answer}): the
+     * reference to its segment, or why there is none.
+     */
+    void answerShared(SharedMessage.Request request) {
+        byte[] reference = sharedValues.reference(request.sharedId());
+        lock.lock();
+        try {
+            OutputStream stdin = jvm.stdin();
+            SharedMessage.writeAnswer(stdin, request.requestId(), reference,
+                    reference == null ? SharedValueStore.missing(request.sharedId()) : null);
+            stdin.flush();
+        } catch (IOException e) {
+            log.debug("worker-{}: answering failed ({}); the reader settles its tasks", worker.id, e.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Sends the shared values' releases now if nobody is writing to this worker; otherwise they go ahead
+     * of its next chunk. Never waits for the lock: closing a shared value must not wait on a busy pipe.
+     */
+    void sendSharedReleases() {
+        if (!configSent || !lock.tryLock()) {
+            return;
+        }
+        try {
+            OutputStream stdin = jvm.stdin();
+            if (writeSharedReleases(stdin)) {
+                stdin.flush();
+            }
+        } catch (IOException e) {
+            log.debug("worker-{}: sending a release failed ({}); the reader settles its tasks", worker.id, e.toString());
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Writes the releases this worker has not had yet; true if there were any. Guarded by lock. */
+    private boolean writeSharedReleases(OutputStream stdin) throws IOException {
+        List<Long> releases = sharedValues.releases(sharedReleasesSent);
+        for (long id : releases) {
+            SharedMessage.writeRelease(stdin, id);
+        }
+        sharedReleasesSent += releases.size();
+        return !releases.isEmpty();
     }
 
     /** Tells the worker to forget functions no call will use again. */

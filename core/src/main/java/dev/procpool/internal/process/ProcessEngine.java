@@ -44,6 +44,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private final Consumer<ProcessPoolException> breakPool;
     private final Path slotDirectory;
     private final Set<WorkerProcess> workers = ConcurrentHashMap.newKeySet();
+    private final SharedValueStore sharedValues = new SharedValueStore();
     private final AtomicInteger nextId = new AtomicInteger();
     private final CountDownLatch firstReadyOrBroken = new CountDownLatch(1);
     private final PoolCounters counters;
@@ -320,6 +321,24 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     }
 
     @Override
+    public SharedValueStore sharedValues() {
+        return sharedValues;
+    }
+
+    @Override
+    public void share(long id, Object value) {
+        sharedValues.share(id, value);
+    }
+
+    @Override
+    public void unshare(long id) {
+        sharedValues.unshare(id);
+        for (WorkerProcess worker : workers) {
+            worker.sendSharedReleases();
+        }
+    }
+
+    @Override
     public void shutdown(long deadlineNanos) throws InterruptedException {
         stopping = true;
         List<WorkerProcess> all = new ArrayList<>(workers);
@@ -334,6 +353,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
         }
         stopTimeoutWatch();
+        sharedValues.unshareAll();
         stopped.complete(null);
     }
 
@@ -354,6 +374,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
         }
         stopTimeoutWatch();
+        sharedValues.unshareAll();
         stopped.complete(null);
         if (interrupted) {
             Thread.currentThread().interrupt();

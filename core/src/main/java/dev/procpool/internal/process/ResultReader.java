@@ -11,6 +11,7 @@ import dev.procpool.internal.worker.InitFailedMessage;
 import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReadyMessage;
 import dev.procpool.internal.worker.ResultsMessage;
+import dev.procpool.internal.worker.SharedMessage;
 import dev.procpool.internal.worker.ValueRuns;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import java.io.IOException;
@@ -65,6 +66,10 @@ final class ResultReader implements Runnable {
                     }
                     if (CodeMessage.isRequest(frame.type())) {
                         worker.answer(CodeMessage.readRequest(frame));
+                        continue;
+                    }
+                    if (frame.type() == SharedMessage.REQUEST) {
+                        worker.answerShared(SharedMessage.readRequest(frame));
                         continue;
                     }
                     if (frame.type() != ResultsMessage.TYPE) {

@@ -101,6 +101,9 @@ public final class WorkerProcess {
 
         void onExit(Exit exit);
 
+        /** The pool's shared values ({@code Pool.share}), which this worker's tasks may ask for. */
+        SharedValueStore sharedValues();
+
         /** True while AUTO mode tries worker JVMs: a worker that dies before ready is told at DEBUG only. */
         default boolean onTrial() {
             return false;
@@ -144,7 +147,7 @@ public final class WorkerProcess {
         this.scheduler = scheduler;
         this.listener = listener;
         this.jvm = new WorkerJvm(id, settings, extraOptions, slotDirectory);
-        this.sender = new ChunkSender(this, jvm, scheduler);
+        this.sender = new ChunkSender(this, jvm, scheduler, listener.sharedValues());
         this.timer = settings.taskTimeout() == null ? null : new RunningTaskTimer(settings.taskTimeout().toNanos());
         // a few chances to answer before it is given up
         this.pingAfterNanos = settings.livenessTimeout().toNanos() / 3;
@@ -411,6 +414,16 @@ public final class WorkerProcess {
     /** The worker asked for a class or resource only the caller has. */
     void answer(dev.procpool.internal.worker.CodeMessage.Request request) {
         sender.answer(request);
+    }
+
+    /** A task asked for a shared value this worker does not have yet. */
+    void answerShared(dev.procpool.internal.worker.SharedMessage.Request request) {
+        sender.answerShared(request);
+    }
+
+    /** Shared values were closed: tell the worker now if its pipe is free, else before its next chunk. */
+    void sendSharedReleases() {
+        sender.sendSharedReleases();
     }
 
     void initializerFailed(RemoteFailure failure) {

@@ -45,6 +45,18 @@ final class BenchTasks {
         return b;
     }
 
+    /** value.count(7, i * slice, (i + 1) * slice) with slice = len / parts: the broadcast section's task. */
+    static long countSevens(byte[] value, int i, int parts) {
+        int slice = value.length / parts;
+        long n = 0;
+        for (int k = i * slice, end = k + slice; k < end; k++) {
+            if (value[k] == 7) {
+                n++;
+            }
+        }
+        return n;
+    }
+
     /** Number of primes k with 2 <= k < n by naive trial division; countPrimes(40000) == 4203. */
     static Long countPrimes(Long n) {
         long limit = n;

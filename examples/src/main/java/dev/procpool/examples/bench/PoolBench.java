@@ -5,6 +5,7 @@ import dev.procpool.ProcessPool;
 import dev.procpool.ResultIterator;
 import dev.procpool.SerializableCallable;
 import dev.procpool.SerializableFunction;
+import dev.procpool.Shared;
 import java.io.DataInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -754,6 +755,72 @@ public final class PoolBench {
         }
     }
 
+    // ================================================================================= 5c. broadcast
+
+    static final int BROADCAST_BYTES = 200 << 20;
+    static final int BROADCAST_TASKS = 100;
+
+    /**
+     * Issue 14, Pool.share: one 200 MiB byte[] (byte i = i % 256) read by 100 tasks, task i counting the bytes
+     * equal to 7 in its 1/100th (so the tasks' whole compute is one pass over the value); the clock covers
+     * share + map + closing the handle, on a warmed pool. Also in-process: the 100 tasks in a loop (compute) and
+     * one copy of the value: ratio = seconds / (compute + copy), target <= 1.5. Python twin:
+     * bench/python_broadcast_bench.py (the value as an argument, and through an initializer).
+     */
+    static void benchBroadcast(Cfg cfg) {
+        byte[] value = new byte[BROADCAST_BYTES];
+        for (int i = 0; i < value.length; i++) {
+            value[i] = (byte) i;
+        }
+        long expected = (long) BROADCAST_TASKS * (BROADCAST_BYTES / BROADCAST_TASKS / 256);
+        List<Double> computes = new ArrayList<>();
+        List<Double> copies = new ArrayList<>();
+        for (int r = 0; r < Math.max(cfg.reps, 3); r++) {
+            double t0 = now();
+            long total = 0;
+            for (int i = 0; i < BROADCAST_TASKS; i++) {
+                total += BenchTasks.countSevens(value, i, BROADCAST_TASKS);
+            }
+            computes.add(now() - t0);
+            check(total == expected, "broadcast in-process");
+            t0 = now();
+            byte[] copy = java.util.Arrays.copyOf(value, value.length);
+            copies.add(now() - t0);
+            check(copy[7] == 7, "broadcast copy");
+        }
+        double compute = median(computes);
+        double copy = median(copies);
+        note("broadcast: a " + BROADCAST_BYTES + " B byte[] shared once (pool.share) and read by " + BROADCAST_TASKS
+                + " tasks (each counts 7s in 1/" + BROADCAST_TASKS + " of it), W=" + W + ", median of " + cfg.reps
+                + "; in-process compute " + rounded(computes, 1, 4) + " s, one copy " + rounded(copies, 1, 4) + " s");
+        emit("broadcast.compute_seconds", compute, "s");
+        emit("broadcast.copy_seconds", copy, "s");
+        for (PoolMode mode : MODES) {
+            SerializableFunction<Long, Long> warm = x -> x;
+            List<Double> ts = new ArrayList<>();
+            List<Double> shares = new ArrayList<>();
+            try (ProcessPool pool = warmPool(mode, p -> p.map(warm, range(4 * W), 1))) {
+                for (int r = 0; r < cfg.reps; r++) {
+                    double t0 = now();
+                    List<Long> counts;
+                    try (Shared<byte[]> shared = pool.share(value)) {
+                        shares.add(now() - t0);
+                        counts = pool.map(i -> BenchTasks.countSevens(shared.get(), i.intValue(), BROADCAST_TASKS),
+                                range(BROADCAST_TASKS));
+                    }
+                    ts.add(now() - t0);
+                    check(sum(counts) == expected, "broadcast " + impl(mode));
+                }
+            }
+            String base = "broadcast." + impl(mode);
+            double seconds = median(ts);
+            emit(base + ".seconds", seconds, "s");
+            emit(base + ".share_seconds", median(shares), "s");
+            emit(base + ".ratio", seconds / (compute + copy), "x");
+            note("  " + base + " samples s: " + rounded(ts, 1, 4) + ", of which share() " + rounded(shares, 1, 4));
+        }
+    }
+
     // ================================================================================= child JVMs
 
     /** This JVM's options worth passing on to a child JVM (heap, properties), not agents or JFR. */
@@ -1289,6 +1356,7 @@ public final class PoolBench {
         SECTIONS.put("cpu_bound", PoolBench::benchCpuBound);
         SECTIONS.put("bytes_throughput", PoolBench::benchBytes);
         SECTIONS.put("big_result", PoolBench::benchBigResult);
+        SECTIONS.put("broadcast", PoolBench::benchBroadcast);
         SECTIONS.put("imap", PoolBench::benchImap);
         SECTIONS.put("crash", PoolBench::benchCrash);
     }

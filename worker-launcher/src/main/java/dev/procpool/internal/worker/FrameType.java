@@ -4,7 +4,8 @@ package dev.procpool.internal.worker;
  * The message types of the wire protocol; one byte in every frame header. Each has one class that
  * encodes and decodes its payload, used by both sides: {@link ConfigMessage}, {@link FunctionMessage},
  * {@link TasksMessage}, {@link ReleaseMessage}, {@link ShutdownMessage}, {@link ReadyMessage},
- * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}, {@link CodeMessage}.
+ * {@link ResultsMessage}, {@link InitFailedMessage}, {@link HeartbeatMessage}, {@link CodeMessage},
+ * {@link SharedMessage}.
  */
 public final class FrameType {
     private FrameType() {}
@@ -26,6 +27,10 @@ public final class FrameType {
     public static final byte CLASS_BYTES = 7;
     /** The bytes of a resource a worker asked for with RESOURCE_REQUEST, or "not found". */
     public static final byte RESOURCE_BYTES = 8;
+    /** Where the value a worker asked for with SHARED_REQUEST is (a segment reference), or why it is not. */
+    public static final byte SHARED_VALUE = 9;
+    /** A shared value was closed: the worker drops its copy, and later get()s fail. */
+    public static final byte SHARED_RELEASE = 10;
 
     // worker -> parent
     /** The worker has run its initializer and takes tasks: pid, JVM version. */
@@ -40,4 +45,6 @@ public final class FrameType {
     public static final byte CLASS_REQUEST = 24;
     /** A resource the worker's class path lacks: the parent answers with RESOURCE_BYTES. */
     public static final byte RESOURCE_REQUEST = 25;
+    /** A task called get() on a shared value this worker does not have yet: the parent answers with SHARED_VALUE. */
+    public static final byte SHARED_REQUEST = 26;
 }

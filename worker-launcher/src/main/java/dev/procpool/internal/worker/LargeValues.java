@@ -222,6 +222,11 @@ final class LargeValues {
         } catch (IOException e) {
             throw new IllegalStateException("cannot open the shared-memory segment of a value of " + length + " bytes: " + e, e);
         }
+        return readFrom(kryo, channel, kind, order, file, length);
+    }
+
+    /** Reads the value of a segment opened by its reader; closes the channel (a mapping handed out stays valid). */
+    private static Object readFrom(Kryo kryo, FileChannel channel, byte kind, ByteOrder order, String file, long length) {
         try (channel) {
             long size = channel.size();
             if (size != length) {
@@ -299,6 +304,50 @@ final class LargeValues {
             }
         }
         return array;
+    }
+
+    /**
+     * Writes a shared value into a segment of its own, whatever its size, for {@link #readShared} in any
+     * number of workers: primitive arrays and ByteBuffers as their raw bytes, anything else as Kryo's
+     * stream. The segment is the caller's to delete. Throws when it cannot be written (a full tmpfs) or
+     * the value cannot be serialized.
+     */
+    static SharedSegments.SharedFile writeShared(Kryo kryo, Object value, SharedSegments segments) throws IOException {
+        Output out = new Output(256, -1);
+        List<Path> created = new java.util.ArrayList<>(1);
+        if (isDirect(value)) {
+            if (!writeDirect(out, value, segments.withoutThreshold(), created)) {
+                throw new IOException("cannot write a " + value.getClass().getSimpleName() + " into a shared-memory"
+                        + " segment in " + segments.folder() + " (is it full?)");
+            }
+        } else {
+            writeStreamed(kryo, out, value, segments, created);
+        }
+        return new SharedSegments.SharedFile(created.get(0), out.toBytes());
+    }
+
+    /**
+     * Reads a shared value from the reference {@link #writeShared} made, leaving the segment in place (its
+     * owner deletes it when the value is closed): arrays are copied out of the mapping, a ByteBuffer is the
+     * read-only mapping itself, other values are decoded from it.
+     */
+    static Object readShared(Kryo kryo, byte[] reference) {
+        Input in = new Input(reference);
+        if (in.readByte() != Elements.SEGMENT) {
+            throw new IllegalStateException("not a shared-memory reference");
+        }
+        byte kind = in.readByte();
+        ByteOrder order = kind == BUFFER ? (in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN) : null;
+        String file = in.readString();
+        long length = in.readVarLong(true);
+        FileChannel channel;
+        try {
+            channel = SharedSegments.openShared(file);
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot open the shared-memory segment of the value (" + length
+                    + " bytes; closed meanwhile?): " + e, e);
+        }
+        return readFrom(kryo, channel, kind, order, file, length);
     }
 
     /** After the SEGMENT tag: passes over the reference, unlinking its segment (nobody will read it). */

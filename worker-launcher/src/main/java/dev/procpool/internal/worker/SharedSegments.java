@@ -98,6 +98,16 @@ public final class SharedSegments {
         return Path.of(System.getProperty("java.io.tmpdir"));
     }
 
+    /** As this, with every value large: shared values always take a segment. */
+    SharedSegments withoutThreshold() {
+        return new SharedSegments(directory, 0);
+    }
+
+    /** Where this JVM's segments go. */
+    Path folder() {
+        return directory;
+    }
+
     public int threshold() {
         return threshold;
     }
@@ -105,6 +115,18 @@ public final class SharedSegments {
     /** True when a value of {@code bytes} bytes travels in a segment. */
     public boolean isLarge(long bytes) {
         return bytes >= threshold;
+    }
+
+    /** A value shared with {@code Pool.share}: its segment, and the reference workers read it by. */
+    public record SharedFile(Path path, byte[] reference) {}
+
+    /**
+     * Writes a value given to {@code Pool.share} into a segment of its own (whatever its size), for any
+     * number of workers to read with {@link SharedValues}; the segment is the caller's to delete. Throws
+     * when it cannot be written (a full tmpfs: IOException) or the value cannot be serialized.
+     */
+    public SharedFile share(com.esotericsoftware.kryo.kryo5.Kryo kryo, Object value) throws IOException {
+        return LargeValues.writeShared(kryo, value, this);
     }
 
     /** A new, empty, owner-only segment file of this JVM, open for writing. */
@@ -218,6 +240,20 @@ public final class SharedSegments {
         FileChannel channel = FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
         delete(path);
         return channel;
+    }
+
+    /**
+     * A reader of a shared value's segment ({@code Pool.share}): opens it without unlinking it, since other
+     * workers read it too; its creator, the parent, deletes it when the value is closed. Refuses names that
+     * are not a procpool segment.
+     */
+    static FileChannel openShared(String file) throws IOException {
+        Path path = Path.of(file);
+        Path name = path.getFileName();
+        if (name == null || !NAME.matcher(name.toString()).matches() || !name.toString().endsWith(SUFFIX)) {
+            throw new IOException("not a procpool shared-memory segment: " + file);
+        }
+        return FileChannel.open(path, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
     }
 
     /** Deletes the segment {@code file} names, if it still exists (a value nobody will read). */

@@ -66,6 +66,7 @@ public final class WorkerMain {
     /** Guards writes to {@link #channel}: results, PONGs, code requests. */
     private final ReentrantLock channelLock = new ReentrantLock();
     private final RemoteCode remote;
+    private final SharedValues shared;
     private final RunningTaskSlot slot;
     /** The reader's: frames of scope 0. */
     private final Kryo readKryo;
@@ -94,6 +95,8 @@ public final class WorkerMain {
         this.results = new ResultsMessage.Encoder(this::handOffResults, SharedSegments.get());
         this.slot = slot;
         this.remote = new RemoteCode(channel, channelLock, loader);
+        this.shared = new SharedValues(channel, channelLock);
+        this.shared.install();
         this.spareBuffers.add(new byte[SPARE_BUFFER_MIN]);
         this.readKryo = KryoSetup.newKryo(loader);
         this.writeKryo = KryoSetup.newKryo(loader);
@@ -267,6 +270,8 @@ public final class WorkerMain {
                 return Shutdown.INSTANCE;
             }
             case CodeMessage.CLASS_BYTES, CodeMessage.RESOURCE_BYTES -> remote.answered(frame);
+            case SharedMessage.VALUE -> shared.answered(frame);
+            case SharedMessage.RELEASE -> shared.released(frame);
             case HeartbeatMessage.PING -> {
                 // held: a frame is being written, and the parent hears that; a PONG must not wait for it
                 if (channelLock.tryLock()) {
