@@ -278,6 +278,9 @@ public abstract class PoolContract {
         List<Long> expected = LongStream.range(1, 1001).boxed().collect(Collectors.toList());
         assertThat(results).isEqualTo(expected).hasSameHashCodeAs(expected);
         assertThat(results.toArray()).isEqualTo(expected.toArray());
+        assertThat(pool.apply((List<Long> list) -> list.get(999) + list.size(), results)).as("travels as an input")
+                .isEqualTo(2000L);
+        assertThat(pool.apply((Long x) -> new ArrayList<>(List.of(x)), 1L)).isEqualTo(List.of(1L));
         java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
         try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
             out.writeObject(results);
