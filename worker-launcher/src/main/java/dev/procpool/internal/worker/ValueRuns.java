@@ -139,8 +139,13 @@ public final class ValueRuns {
         }
     }
 
-    /** Reads a run's values after its kind byte; not thread-safe. */
+    /**
+     * Reads a run's values after its kind byte; not thread-safe. Takes of at least {@link #BULK_MIN} longs
+     * go through one bulk copy; fewer (chunks of one task, a run split at a chunk's end) are read one by one:
+     * setting up a buffer view costs more than that, most of all before the JIT has compiled it.
+     */
     static final class Reader {
+        private static final int BULK_MIN = 32;
         private byte kind;
         private int left;
         private ByteBuffer view;
@@ -175,15 +180,13 @@ public final class ValueRuns {
             if (n > left) {
                 throw new IllegalArgumentException(n + " values asked of a run with " + left + " left");
             }
-            int at = in.position();
-            ByteBuffer bytes = viewOf(in);
-            if (kind == INTS) {
-                bytes.position(at);
-                for (int k = 0; k < n; k++) { // no bulk int-to-long widening; the loop is small
-                    to[k] = bytes.getInt(at + 4 * k);
+            if (kind == INTS || n < BULK_MIN) { // no bulk int-to-long widening; a few values are not worth a view
+                for (int k = 0; k < n; k++) {
+                    to[k] = kind == INTS ? in.readInt() : in.readLong();
                 }
-                in.setPosition(at + 4 * n);
             } else {
+                int at = in.position();
+                ByteBuffer bytes = viewOf(in);
                 bytes.position(at);
                 bytes.asLongBuffer().get(to, 0, n);
                 in.setPosition(at + 8 * n);
