@@ -206,6 +206,103 @@ public abstract class PoolContract {
         assertThat(pool.starmap((String a, Integer b) -> a + "/" + b, pairs)).containsExactly("null/1", "b/null");
     }
 
+    /** Runs of longs, ints and doubles with nulls, strings and other values among them, in one chunk or many. */
+    static List<Object> smallValuesOfEveryKind() {
+        List<Object> values = new ArrayList<>();
+        for (long i = 0; i < 300; i++) {
+            values.add(i * 1_000_000_007L);
+        }
+        values.addAll(Arrays.asList(null, Long.MIN_VALUE, Long.MAX_VALUE, 7, Integer.MIN_VALUE, -1, 0.5, -0.0, Double.NaN,
+                "text", "", null, 1L, 2, 3.0, (byte) 4, 'c', true, new byte[] {5}, List.of(6L, 7L), 8L, 9L));
+        for (int i = 0; i < 200; i++) {
+            values.add(i % 3 == 0 ? (Object) (double) i : i % 3 == 1 ? (Object) i : null);
+        }
+        return values;
+    }
+
+    @Test
+    public void smallValuesOfEveryKindTravelInOrderWithTheirTypesInAnyChunking() {
+        Pool pool = pool(2);
+        List<Object> values = smallValuesOfEveryKind();
+        for (int chunkSize : new int[] {0, 1, 7, values.size()}) {
+            List<Object> results = pool.map(x -> x instanceof byte[] bytes ? List.of(bytes.length) : x, values, chunkSize);
+            assertThat(results).as("chunk size %d", chunkSize).hasSize(values.size());
+            for (int i = 0; i < values.size(); i++) {
+                Object expected = values.get(i) instanceof byte[] ? List.of(1) : values.get(i);
+                assertThat(results.get(i)).as("result %d, chunk size %d", i, chunkSize).isEqualTo(expected);
+                assertThat(results.get(i) == null ? null : results.get(i).getClass()).as("type of result %d", i)
+                        .isEqualTo(expected == null ? null : expected.getClass());
+            }
+        }
+        List<Long> squares = pool.map((Long x) -> x * x, LongStream.range(-5000, 5000).boxed().collect(Collectors.toList()));
+        assertThat(squares).isEqualTo(LongStream.range(-5000, 5000).map(x -> x * x).boxed().collect(Collectors.toList()));
+    }
+
+    @Test
+    public void aFailureInTheMiddleOfARunOfSmallResultsFailsOnlyItsInput() {
+        Pool pool = pool(2);
+        List<Long> inputs = LongStream.range(0, 2000).boxed().collect(Collectors.toList());
+        for (int chunkSize : new int[] {0, 2000}) {
+            Throwable thrown = catchThrowable(() -> pool.map((Long x) -> {
+                if (x == 1234) {
+                    throw new IllegalArgumentException("bad " + x);
+                }
+                return x * 3;
+            }, inputs, chunkSize));
+            assertThat(thrown).as("chunk size %d", chunkSize).isInstanceOfSatisfying(TaskFailedException.class,
+                    e -> assertThat(e.inputIndex()).isEqualTo(1234));
+        }
+        try (ResultIterator<Long> results = pool.imap((Long x) -> {
+            if (x == 1234) {
+                throw new IllegalArgumentException("bad " + x);
+            }
+            return x * 3;
+        }, inputs, 2000)) {
+            for (long i = 0; i < 2000; i++) {
+                if (i == 1234) {
+                    assertThatThrownBy(results::next).isInstanceOfSatisfying(TaskFailedException.class,
+                            e -> assertThat(e.inputIndex()).isEqualTo(1234)).cause().hasMessage("bad 1234");
+                } else {
+                    assertThat(results.next()).as("input %d", i).isEqualTo(i * 3);
+                }
+            }
+            assertThat(results.hasNext()).isFalse();
+        }
+    }
+
+    @Test
+    public void theListMapReturnsCanBeChangedAndSerializedLikeAnArrayList() throws Exception {
+        Pool pool = pool(2);
+        List<Long> inputs = LongStream.range(0, 1000).boxed().collect(Collectors.toList());
+        List<Long> results = pool.map((Long x) -> x + 1, inputs);
+        List<Long> expected = LongStream.range(1, 1001).boxed().collect(Collectors.toList());
+        assertThat(results).isEqualTo(expected).hasSameHashCodeAs(expected);
+        assertThat(results.toArray()).isEqualTo(expected.toArray());
+        assertThat(pool.apply((List<Long> list) -> list.get(999) + list.size(), results)).as("travels as an input")
+                .isEqualTo(2000L);
+        assertThat(pool.apply((Long x) -> new ArrayList<>(List.of(x)), 1L)).isEqualTo(List.of(1L));
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(results);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            assertThat(in.readObject()).isEqualTo(expected);
+        }
+        results.set(0, -1L);
+        results.add(5000L);
+        results.remove(1);
+        results.sort(null);
+        expected.set(0, -1L);
+        expected.add(5000L);
+        expected.remove(1);
+        expected.sort(null);
+        assertThat(results).isEqualTo(expected);
+        results.subList(10, 20).clear();
+        expected.subList(10, 20).clear();
+        assertThat(results).isEqualTo(expected);
+        assertThat(pool.map((Long x) -> x, List.of(1L, 2L), 1)).as("results of other calls untouched").containsExactly(1L, 2L);
+    }
+
     @Test
     public void starmapAppliesEachPairInOrder() {
         Pool pool = pool(2);

@@ -4,13 +4,11 @@ import dev.procpool.Pool;
 import dev.procpool.ProcessPoolException;
 import dev.procpool.ResultIterator;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.util.ArrayDeque;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Set;
 import java.util.Iterator;
-import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.CompletableFuture;
 
@@ -21,13 +19,20 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class ImapJob extends Job {
     private static final Cleaner CLEANER = Cleaner.create();
+    private static final VarHandle HANDED_OVER;
+
+    static {
+        try {
+            HANDED_OVER = MethodHandles.lookup().findVarHandle(ImapJob.class, "handedOver", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
     /** With no chunk size given and no size known, chunks aim at about this much work each. */
     private static final long TARGET_CHUNK_NANOS = 20_000_000;
     private static final int MAX_ADAPTIVE_CHUNK = 4096;
     /** Inputs in the pipeline per worker, in chunks: two in flight, one ready, one answered. */
     private static final int CHUNKS_PER_WORKER = 4;
-
-    private record Outcome(long index, Object value, ProcessPoolException failure) {}
 
     private final Iterator<?> source;
     private final boolean ordered;
@@ -39,14 +44,23 @@ public final class ImapJob extends Job {
 
     // Guarded by this.
     private final ArrayDeque<Chunk> ready = new ArrayDeque<>();
-    private final Map<Long, Outcome> orderedResults = new HashMap<>();
-    /** Inputs read and not yet answered: a second answer for an input (a chunk run again elsewhere) is dropped. */
-    private final Set<Long> unanswered = new HashSet<>();
-    private final ArrayDeque<Outcome> unorderedResults = new ArrayDeque<>();
+    /** The outcomes not taken yet, and which inputs read still await their answer. */
+    private final ImapOutcomes outcomes;
+    /** The consumer waits on this monitor: answers wake it only then, not each one. */
+    private boolean consumerWaits;
     private long fetched;
     private long answered;
     private long failures;
+    /** Outcomes moved to the consumer's side (which takes a few at a time). */
     private long consumed;
+    // The read-ahead window follows what the caller has taken, counted without the lock: the feeder writes
+    // resumeAt then reads handedOver (both volatile); the consumer writes handedOver with a release store
+    // (no fence per element) then reads resumeAt. Should the feeder miss a count and wait, the consumer
+    // wakes it at its next count, or at the latest in take(), under the lock, before it could wait itself.
+    /** Outcomes the caller has taken ({@code next()}); written by the consumer only. */
+    private volatile long handedOver;
+    /** While the feeder waits for room: the {@link #handedOver} count that makes room; else Long.MAX_VALUE. */
+    private volatile long resumeAt = Long.MAX_VALUE;
     private boolean sourceDone;
     private Throwable sourceFailure;
     private boolean sourceFailureReported;
@@ -62,6 +76,7 @@ public final class ImapJob extends Job {
         super(function, counters, functions);
         this.source = source;
         this.ordered = ordered;
+        this.outcomes = ImapOutcomes.of(ordered);
         this.fixedChunkSize = chunkSize;
         this.workers = workers;
         this.dispatch = dispatch;
@@ -99,9 +114,14 @@ public final class ImapJob extends Job {
                 int size = chunkSize();
                 long window = (long) size * workers * CHUNKS_PER_WORKER;
                 synchronized (this) {
-                    while (!cancelled && fetched - consumed + size > window) {
+                    while (!cancelled) {
+                        resumeAt = fetched + size - window;
+                        if (fetched - handedOver + size <= window) {
+                            break;
+                        }
                         wait();
                     }
+                    resumeAt = Long.MAX_VALUE;
                     if (cancelled) {
                         return;
                     }
@@ -124,10 +144,8 @@ public final class ImapJob extends Job {
                             return; // the pool closed meanwhile: these inputs are not run
                         }
                         ready.addLast(chunk);
+                        outcomes.expect(first, n);
                         fetched += n;
-                        for (int k = 0; k < n; k++) {
-                            unanswered.add(indices[k]);
-                        }
                     }
                     dispatch.run();
                 }
@@ -186,35 +204,65 @@ public final class ImapJob extends Job {
 
     @Override
     public synchronized void succeeded(long index, Object value) {
-        if (firstAnswer(index)) {
+        if (!cancelled && outcomes.arrive(index, value, null)) {
             countSuccess();
-            arrive(new Outcome(index, value, null));
+            arrived(1);
         }
     }
 
     @Override
     public synchronized void failed(long index, ProcessPoolException failure) {
-        if (firstAnswer(index)) {
+        if (!cancelled && outcomes.arrive(index, null, failure)) {
             countFailure(failure);
             failures++;
-            arrive(new Outcome(index, null, failure));
+            arrived(1);
         }
+    }
+
+    /** One lock and at most one wake-up for a run of outcomes. */
+    @Override
+    public synchronized void answered(Chunk chunk, int from, Object[] values, ProcessPoolException[] failures, int count) {
+        if (cancelled) {
+            return;
+        }
+        int accepted = 0;
+        for (int k = 0; k < count; k++) {
+            long index = chunk.indices()[from + k];
+            ProcessPoolException failure = failures[k];
+            if (outcomes.arrive(index, failure == null ? values[k] : null, failure)) {
+                accepted++;
+                if (failure != null) {
+                    countFailure(failure);
+                    this.failures++;
+                } else {
+                    countSuccess();
+                }
+            }
+        }
+        arrived(accepted);
+    }
+
+    /** Packed values stay unboxed until the consumer takes them (ordered calls). */
+    @Override
+    public synchronized void answeredRun(Chunk chunk, int from, byte kind, long[] bits, int count) {
+        if (cancelled) {
+            return;
+        }
+        int accepted = outcomes.arriveRun(chunk.indices(), from, kind, bits, count);
+        counters.succeeded.addAndGet(accepted);
+        arrived(accepted);
     }
 
     /** Guarded by this. */
-    private boolean firstAnswer(long index) {
-        return !cancelled && unanswered.remove(index);
-    }
-
-    private void arrive(Outcome outcome) {
-        answered++;
-        if (ordered) {
-            orderedResults.put(outcome.index, outcome);
-        } else {
-            unorderedResults.addLast(outcome);
+    private void arrived(int count) {
+        if (count == 0) {
+            return;
         }
+        answered += count;
         checkAllAnswered();
-        notifyAll();
+        if (consumerWaits) {
+            notifyAll();
+        }
     }
 
     @Override
@@ -227,7 +275,7 @@ public final class ImapJob extends Job {
             sourceDone = true;
             cancelled = true; // nothing more runs; the consumer sees what arrived, then the failure
             ready.clear();
-            unanswered.clear();
+            outcomes.forgetAwaited();
             if (feeder != null) {
                 feeder.interrupt();
             }
@@ -244,9 +292,7 @@ public final class ImapJob extends Job {
             }
             cancelled = true;
             ready.clear();
-            unanswered.clear();
-            orderedResults.clear();
-            unorderedResults.clear();
+            outcomes.clear();
             if (feeder != null) {
                 feeder.interrupt();
             }
@@ -328,15 +374,25 @@ public final class ImapJob extends Job {
         return completion.isDone();
     }
 
-    /** Blocks until the next outcome is in; null when there is none left. */
-    private synchronized Outcome take() throws InterruptedException {
+    /**
+     * Blocks until the next outcome is in, then moves it and those right behind it that are in too (up to
+     * {@code into.length}) into {@code into}: one lock for a batch, not per outcome. Returns how many; 0
+     * when there is none left.
+     */
+    private synchronized int take(ImapOutcomes.Outcome[] into) throws InterruptedException {
+        if (handedOver >= resumeAt) {
+            notifyAll(); // a count the feeder missed
+        }
         while (true) {
-            Outcome next = ordered ? orderedResults.remove(consumed) : unorderedResults.pollFirst();
-            if (next != null) {
+            int n = 0;
+            ImapOutcomes.Outcome next;
+            while (n < into.length && (next = outcomes.poll(consumed)) != null) {
+                into[n++] = next;
                 consumed++;
-                notifyAll(); // the feeder may have room now
+            }
+            if (n > 0) {
                 maybeComplete();
-                return next;
+                return n;
             }
             boolean allAnswered = sourceDone && consumed == fetched;
             if (cancelled || allAnswered) {
@@ -344,19 +400,43 @@ public final class ImapJob extends Job {
                     sourceFailureReported = true;
                     maybeComplete();
                     Throwable failure = sourceFailure;
-                    return new Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
+                    into[0] = new ImapOutcomes.Outcome(consumed, null, failure instanceof ProcessPoolException p ? p
                             : new ProcessPoolException("the input iterator threw: " + failure, failure));
+                    return 1;
                 }
-                return null;
+                return 0;
             }
-            wait();
+            consumerWaits = true;
+            try {
+                wait();
+            } finally {
+                consumerWaits = false;
+            }
         }
     }
 
-    /** The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. */
+    /** The caller has taken {@code total} outcomes: wakes the feeder if that made the room it waits for. */
+    private void handedOver(long total) {
+        HANDED_OVER.setRelease(this, total);
+        if (total >= resumeAt) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    /**
+     * The consumer's side. Holds the job; the job never refers back, so dropping this cancels the job. Takes
+     * outcomes from the job a few at a time ({@link #BATCH}); the read-ahead window follows what
+     * {@link #next()} has handed to the caller.
+     */
     private static final class Results implements ResultIterator<Object> {
+        private static final int BATCH = 64;
         private final ImapJob job;
-        private Outcome next;
+        private final ImapOutcomes.Outcome[] taken = new ImapOutcomes.Outcome[BATCH];
+        private int position;
+        private int count;
+        private long handedOver;
         private boolean finished;
 
         Results(ImapJob job) {
@@ -365,24 +445,26 @@ public final class ImapJob extends Job {
 
         @Override
         public boolean hasNext() {
-            if (next != null) {
+            if (position < count) {
                 return true;
             }
             if (finished) {
                 return false;
             }
             try {
-                next = job.take();
+                position = 0;
+                count = job.take(taken);
             } catch (InterruptedException e) {
+                count = 0;
                 job.cancel();
                 finished = true;
                 Thread.currentThread().interrupt();
                 throw new ProcessPoolException("interrupted while waiting for results; the call was cancelled", e);
             }
-            if (next == null) {
+            if (count == 0) {
                 finished = true;
             }
-            return next != null;
+            return count > 0;
         }
 
         @Override
@@ -390,18 +472,21 @@ public final class ImapJob extends Job {
             if (!hasNext()) {
                 throw new NoSuchElementException();
             }
-            Outcome outcome = next;
-            next = null;
-            if (outcome.failure != null) {
-                throw EnginePool.rethrowHere(outcome.failure);
+            ImapOutcomes.Outcome outcome = taken[position];
+            taken[position++] = null;
+            job.handedOver(++handedOver);
+            if (outcome.failure() != null) {
+                throw EnginePool.rethrowHere(outcome.failure());
             }
-            return outcome.value;
+            return outcome.value();
         }
 
         @Override
         public void close() {
             finished = true;
-            next = null;
+            java.util.Arrays.fill(taken, null);
+            position = 0;
+            count = 0;
             job.cancel();
         }
     }

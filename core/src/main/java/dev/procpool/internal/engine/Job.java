@@ -2,6 +2,7 @@ package dev.procpool.internal.engine;
 
 import dev.procpool.ProcessPoolException;
 import dev.procpool.TaskTimeoutException;
+import dev.procpool.internal.worker.ValueRuns;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -69,6 +70,17 @@ public abstract class Job {
             } else {
                 succeeded(index, values[k]);
             }
+        }
+    }
+
+    /**
+     * The values of {@code count} consecutive inputs of {@code chunk} from position {@code from}, all of one
+     * packed kind ({@link ValueRuns}): {@code bits[k]} is the 64-bit form of the k-th. This default boxes
+     * each; a job that can keep them unboxed overrides it.
+     */
+    public void answeredRun(Chunk chunk, int from, byte kind, long[] bits, int count) {
+        for (int k = 0; k < count; k++) {
+            succeeded(chunk.indices()[from + k], ValueRuns.box(kind, bits[k]));
         }
     }
 

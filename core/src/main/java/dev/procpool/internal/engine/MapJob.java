@@ -12,12 +12,21 @@ import java.util.concurrent.CompletableFuture;
  * A call whose inputs are all known: {@code map}, {@code starmap}, {@code apply}, {@code submit}.
  * It completes with the results in input order, or with the failure of the lowest failing index as
  * soon as every lower index is done, so the answer does not depend on timing.
+ *
+ * <p>Results that arrive packed ({@link #answeredRun}: runs of longs, ints or doubles from worker JVMs)
+ * are kept unboxed, copied in bulk into {@link #bits}; the list the call returns ({@link ResultList})
+ * boxes them when read. A run of a contiguous chunk is stored with a few bulk copies, no work per value,
+ * which is what keeps a cold JVM (interpreted code) fast on a map of a million small values.
  */
 public final class MapJob extends Job {
     public final JobFuture<List<Object>> future = new JobFuture<>();
     private final Object[] inputs;
     private final int chunkSize;
+    // Guarded by this.
     private final Object[] results;
+    /** Packed results, made on the first run: the value's bits where {@link #kinds} is not 0. */
+    private long[] bits;
+    private byte[] kinds;
     private final boolean[] done;
     private int nextToCut;
     private int donePrefix;
@@ -108,6 +117,42 @@ public final class MapJob extends Job {
         settle();
     }
 
+    @Override
+    public synchronized void answeredRun(Chunk chunk, int from, byte kind, long[] values, int count) {
+        if (bits == null) {
+            bits = new long[results.length];
+            kinds = new byte[results.length];
+        }
+        long[] indices = chunk.indices();
+        int first = (int) indices[from];
+        int k = 0;
+        while (k < count && indices[from + k] == first + k && !done[first + k]) {
+            k++;
+        }
+        long successes;
+        if (k == count) { // the usual case: fresh, contiguous inputs
+            System.arraycopy(values, 0, bits, first, count);
+            Arrays.fill(kinds, first, first + count, kind);
+            Arrays.fill(done, first, first + count, true);
+            remaining -= count;
+            successes = count;
+        } else {
+            successes = 0;
+            for (k = 0; k < count; k++) {
+                int i = (int) indices[from + k];
+                if (!done[i]) {
+                    bits[i] = values[k];
+                    kinds[i] = kind;
+                    done[i] = true;
+                    remaining--;
+                    successes++;
+                }
+            }
+        }
+        counters.succeeded.addAndGet(successes);
+        settle();
+    }
+
     private boolean recordSuccess(int i, Object value) {
         if (done[i]) {
             return false;
@@ -134,18 +179,20 @@ public final class MapJob extends Job {
 
     /** Completes the call once its answer is known: all done, or the lowest failure with all before it done. */
     private void settle() {
-        while (donePrefix < done.length && done[donePrefix]) {
-            donePrefix++;
-        }
         if (future.isDone()) {
             return;
         }
-        if (donePrefix >= lowestFailure) {
-            future.completeExceptionally(lowestFailureCause);
-        } else if (remaining == 0) {
-            List<Object> list = new ArrayList<>(results.length);
-            Collections.addAll(list, results);
-            future.complete(list);
+        if (lowestFailure != Long.MAX_VALUE) { // only a failure needs to know how far all is done
+            while (donePrefix < done.length && done[donePrefix]) {
+                donePrefix++;
+            }
+            if (donePrefix >= lowestFailure) {
+                future.completeExceptionally(lowestFailureCause);
+                return;
+            }
+        }
+        if (remaining == 0) {
+            future.complete(bits == null ? new ArrayList<>(Arrays.asList(results)) : new ResultList(results, bits, kinds));
         }
     }
 

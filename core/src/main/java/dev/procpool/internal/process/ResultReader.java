@@ -12,6 +12,7 @@ import dev.procpool.internal.worker.KryoSetup;
 import dev.procpool.internal.worker.ReadyMessage;
 import dev.procpool.internal.worker.ResultsMessage;
 import dev.procpool.internal.worker.SharedMessage;
+import dev.procpool.internal.worker.ValueRuns;
 import com.esotericsoftware.kryo.kryo5.Kryo;
 import java.io.IOException;
 import java.io.InputStream;
@@ -42,6 +43,8 @@ final class ResultReader implements Runnable {
     private byte[] frameBuffer = new byte[64 * 1024];
     private Object[] answerValues = new Object[64];
     private ProcessPoolException[] answerFailures = new ProcessPoolException[64];
+    /** Packed values of one run, as {@link ValueRuns} hands them over. */
+    private long[] packed = new long[1024];
 
     ResultReader(WorkerProcess worker, WorkerJvm jvm, Object initializer, FrameChannel.Frame first,
             String failedBefore) {
@@ -117,7 +120,8 @@ final class ResultReader implements Runnable {
 
     /**
      * Takes one RESULTS frame: the answers to the oldest unanswered tasks, in order. Each run of answers
-     * that belongs to one chunk is decoded first, then handed to its call at once.
+     * that belongs to one chunk is decoded first, then handed to its call at once; values that came packed
+     * ({@link ValueRuns}) are handed over as they are, unboxed, with one call per run.
      */
     private void readResults(Kryo kryo, FrameChannel.Frame frame) throws IOException {
         int count = results.begin(frame);
@@ -138,27 +142,54 @@ final class ResultReader implements Runnable {
             if (kryo.getClassLoader() != job.classLoader) {
                 kryo.setClassLoader(job.classLoader);
             }
-            for (int k = 0; k < run; k++) {
-                long index = chunk.indices()[from + k];
-                answerValues[k] = null;
-                answerFailures[k] = null;
-                if (results.status() == ResultsMessage.VALUE) {
-                    readValue(kryo, job, index, k);
-                } else {
-                    answerFailures[k] = TaskFailures.remote(index, results.failure(job.classLoader));
+            int k = 0;
+            int single = 0; // answers decoded one by one, waiting in the answer buffers: from - single + k on
+            while (k < run) {
+                byte status = results.status();
+                if (ValueRuns.isRun(status)) {
+                    deliver(job, chunk, from + k - single, single);
+                    single = 0;
+                    int n = Math.min(results.runLeft(), run - k);
+                    if (packed.length < n) {
+                        packed = new long[Math.max(n, Math.min(2 * packed.length, FrameChannel.MAX_PAYLOAD / 8))];
+                    }
+                    results.takeRun(packed, n);
+                    if (!job.isFinished()) {
+                        job.answeredRun(chunk, from + k, status, packed, n);
+                    }
+                    k += n;
+                    continue;
                 }
+                long index = chunk.indices()[from + k];
+                answerValues[single] = null;
+                answerFailures[single] = null;
+                if (status == ResultsMessage.VALUE) {
+                    readValue(kryo, job, index, single);
+                } else {
+                    answerFailures[single] = TaskFailures.remote(index, results.failure(job.classLoader));
+                }
+                single++;
+                k++;
             }
-            if (!job.isFinished()) {
-                job.answered(chunk, from, answerValues, answerFailures, run);
-            }
-            Arrays.fill(answerValues, 0, run, null); // the caller owns the results now
-            Arrays.fill(answerFailures, 0, run, null);
+            deliver(job, chunk, from + k - single, single);
             count -= run;
             roomMade |= worker.answered(oldest, run);
         }
         if (roomMade) {
             worker.fill(false);
         }
+    }
+
+    /** Hands the {@code n} answers in the answer buffers, for the chunk's tasks from {@code from} on, to their call. */
+    private void deliver(Job job, Chunk chunk, int from, int n) {
+        if (n == 0) {
+            return;
+        }
+        if (!job.isFinished()) {
+            job.answered(chunk, from, answerValues, answerFailures, n);
+        }
+        Arrays.fill(answerValues, 0, n, null); // the caller owns the results now
+        Arrays.fill(answerFailures, 0, n, null);
     }
 
     /** Decodes one result into slot {@code k} of the answer buffers; one that cannot be rebuilt fails alone. */

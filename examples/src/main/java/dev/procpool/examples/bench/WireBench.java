@@ -98,7 +98,7 @@ public class WireBench {
     public void decodeResultsFrame(Blackhole hole) throws IOException {
         int count = resultsIn.begin(resultsFrame);
         for (int i = 0; i < count; i++) {
-            if (resultsIn.status() == ResultsMessage.VALUE) {
+            if (resultsIn.status() != ResultsMessage.FAILURE) { // a value, alone or in a run
                 hole.consume(resultsIn.value(kryo));
             }
         }

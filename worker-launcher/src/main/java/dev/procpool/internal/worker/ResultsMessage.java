@@ -10,9 +10,11 @@ import java.io.OutputStream;
 /**
  * RESULTS, worker to parent: the outcomes of the oldest unanswered tasks, in the order they were
  * sent, so no task ids travel back. Each outcome is a status byte, then the value ({@link Elements})
- * or the exception ({@link RemoteFailure}). Both sides stream: the worker appends outcomes as tasks
- * finish and hands them over in batches, the parent decodes them one by one, neither allocating per
- * outcome beyond the value itself.
+ * or the exception ({@link RemoteFailure}); consecutive {@code Long}, {@code Integer} or {@code Double}
+ * values travel instead as one run ({@link ValueRuns}) whose kind byte stands where a status would. Both
+ * sides stream: the worker appends outcomes as tasks finish and hands them over in batches, the parent
+ * decodes single outcomes one by one and runs in bulk, neither allocating per outcome beyond the value
+ * itself (nor that, for a run the parent keeps unboxed).
  */
 public final class ResultsMessage {
     public static final byte TYPE = FrameType.RESULTS;
@@ -43,6 +45,7 @@ public final class ResultsMessage {
         private final Output head = new Output(HEAD_BYTES);
         private int count;
         private final SharedSegments segments;
+        private final ValueRuns.Writer runs = new ValueRuns.Writer();
 
         /**
          * An encoder that has earlier outcomes written when a new one needs their room, and writes large
@@ -90,6 +93,14 @@ public final class ResultsMessage {
         }
 
         private Throwable tryValue(Kryo kryo, Object value) {
+            try {
+                if (runs.append(outcomes, value)) { // the output is as it was when this throws
+                    count++;
+                    return null;
+                }
+            } catch (Throwable notWritten) {
+                return notWritten;
+            }
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
@@ -114,6 +125,7 @@ public final class ResultsMessage {
         }
 
         private boolean tryFailure(RemoteFailure.Captured failure, boolean rebuildable) {
+            runs.close(outcomes);
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(FAILURE);
@@ -147,6 +159,7 @@ public final class ResultsMessage {
 
         /** Writes the outcomes appended as one frame and starts afresh; does not flush. */
         public void write(OutputStream out) throws IOException {
+            runs.close(outcomes);
             head.reset();
             head.writeVarInt(count, true);
             FrameChannel.write(out, TYPE, head.getBuffer(), head.position(), outcomes.getBuffer(), outcomes.position());
@@ -167,30 +180,60 @@ public final class ResultsMessage {
      */
     public static final class Decoder {
         private final Input in = new Input();
+        private final ValueRuns.Reader runs = new ValueRuns.Reader();
 
         /** Starts on a RESULTS frame; returns how many outcomes it holds. */
         public int begin(FrameChannel.Frame frame) {
             in.setBuffer(frame.payload(), 0, frame.length());
+            runs.reset();
             return in.readVarInt(true);
         }
 
-        /** {@link #VALUE} or {@link #FAILURE}. */
+        /**
+         * {@link #VALUE}, {@link #FAILURE}, or the kind of the run the next value belongs to
+         * ({@link ValueRuns#LONGS}, {@link ValueRuns#INTS}, {@link ValueRuns#DOUBLES}): then {@link #runLeft}
+         * values of it follow, to be taken with {@link #takeRun} or one by one with {@link #value}.
+         */
         public byte status() throws FrameChannel.CorruptFrameException {
-            byte status = in.readByte();
-            if (status != VALUE && status != FAILURE) {
-                throw new FrameChannel.CorruptFrameException("bad result status " + status);
+            if (runs.left() > 0) {
+                return runs.kind();
             }
-            return status;
+            byte status = in.readByte();
+            if (status == VALUE || status == FAILURE) {
+                return status;
+            }
+            if (ValueRuns.isRun(status)) {
+                runs.begin(status, in);
+                return status;
+            }
+            throw new FrameChannel.CorruptFrameException("bad result status " + status);
+        }
+
+        /** Values left in the current run (0 outside one). */
+        public int runLeft() {
+            return runs.left();
+        }
+
+        /**
+         * Copies the next {@code n} values of the current run into {@code to[0..n)} as 64 bits each
+         * ({@link ValueRuns#box} tells how to box them) and passes over them.
+         */
+        public void takeRun(long[] to, int n) {
+            runs.take(in, to, n);
         }
 
         /** The value; throws what Kryo throws when it cannot be rebuilt, positioned after it either way. */
         public Object value(Kryo kryo) {
-            return Elements.read(kryo, in);
+            return runs.left() > 0 ? runs.next(in) : Elements.read(kryo, in);
         }
 
         /** Passes over a value nobody wants any more. */
         public void skipValue(Kryo kryo) {
-            Elements.skip(kryo, in);
+            if (runs.left() > 0) {
+                runs.next(in);
+            } else {
+                Elements.skip(kryo, in);
+            }
         }
 
         /** The task's exception, rebuilt with {@code loader} where its class is known. */

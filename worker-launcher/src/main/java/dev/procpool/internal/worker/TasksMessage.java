@@ -31,6 +31,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         private Output inputs = newInputs();
         private int count;
         private final SharedSegments segments;
+        private final ValueRuns.Writer runs = new ValueRuns.Writer();
         private List<Path> created = new ArrayList<>();
 
         /** Large inputs through {@code segments}; null: all inline. */
@@ -62,6 +63,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
             } else {
                 inputs.reset();
             }
+            runs.reset();
             count = 0;
         }
 
@@ -71,6 +73,17 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
          * was, the input is not counted, and the failure is rethrown: the caller fails that input alone.
          */
         public boolean add(Kryo kryo, Object input) {
+            try {
+                if (runs.append(inputs, input)) { // the buffer is as it was when this throws
+                    count++;
+                    return true;
+                }
+            } catch (RuntimeException e) {
+                if (Elements.isOverflow(e)) {
+                    return false;
+                }
+                throw e;
+            }
             int mark = inputs.position();
             try {
                 Elements.write(kryo, inputs, input, segments, created);
@@ -106,6 +119,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
 
         /** Writes the frame for the inputs appended; does not flush. */
         public void write(OutputStream out, long functionId, long firstSequence) throws IOException {
+            runs.close(inputs);
             head.reset();
             head.writeLong(functionId);
             head.writeLong(firstSequence);
@@ -119,18 +133,68 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         return frame.input().readLong();
     }
 
-    public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame) {
+    /**
+     * Decodes a TASKS frame. A run of values ({@link ValueRuns}) is copied out in bulk and boxed in one
+     * loop; an input of any other form that cannot be rebuilt becomes an {@link Unreadable} (its task fails,
+     * the others run).
+     *
+     * @throws FrameChannel.CorruptFrameException when a run claims more inputs than the frame holds
+     */
+    public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame) throws FrameChannel.CorruptFrameException {
         Input in = frame.input();
         long functionId = in.readLong();
         long firstSequence = in.readLong();
         Object[] inputs = new Object[in.readVarInt(true)];
-        for (int i = 0; i < inputs.length; i++) {
+        ValueRuns.Reader runs = null;
+        long[] bits = null;
+        int i = 0;
+        while (i < inputs.length) {
+            byte tag = in.readByte();
+            if (ValueRuns.isRun(tag)) {
+                if (runs == null) {
+                    runs = new ValueRuns.Reader();
+                }
+                int n = runs.begin(tag, in);
+                if (n > inputs.length - i) {
+                    throw new FrameChannel.CorruptFrameException("a run of " + n + " inputs where " + (inputs.length - i) + " are left");
+                }
+                if (bits == null || bits.length < n) {
+                    bits = new long[Math.max(n, inputs.length - i)];
+                }
+                runs.take(in, bits, n);
+                boxInto(inputs, i, tag, bits, n);
+                i += n;
+                continue;
+            }
+            in.setPosition(in.position() - 1);
             try {
                 inputs[i] = Elements.read(kryo, in);
             } catch (Throwable failure) { // Elements left the input after the value: the next one reads fine
                 inputs[i] = new Unreadable("this input", failure);
             }
+            i++;
         }
         return new TasksMessage(functionId, firstSequence, inputs);
+    }
+
+    /** One loop per kind: no switch per value before the JIT has compiled anything. */
+    private static void boxInto(Object[] to, int at, byte kind, long[] bits, int n) {
+        switch (kind) {
+            case ValueRuns.LONGS -> {
+                for (int k = 0; k < n; k++) {
+                    to[at + k] = bits[k];
+                }
+            }
+            case ValueRuns.INTS -> {
+                for (int k = 0; k < n; k++) {
+                    to[at + k] = (int) bits[k];
+                }
+            }
+            default -> {
+                for (int k = 0; k < n; k++) {
+                    to[at + k] = Double.longBitsToDouble(bits[k]);
+                }
+            }
+        }
     }
 }

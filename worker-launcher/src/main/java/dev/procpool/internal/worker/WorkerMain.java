@@ -45,10 +45,20 @@ public final class WorkerMain {
     public static final String OWN_FDS = "own-fds";
     public static final int CHANNEL_IN_FD = 3;
     public static final int CHANNEL_OUT_FD = 4;
-    /** Results are handed to the pipe at least this often while tasks keep coming. */
+    /**
+     * Results are handed to the pipe at least this often while tasks keep coming. The clock is read
+     * before every task while tasks are slow, and ever more rarely (up to every
+     * {@value #CLOCK_EVERY_MAX} tasks) while they are fast: reading it costs as much as a tiny task.
+     */
     private static final long RESULT_FLUSH_NANOS = 200_000;
+    private static final int CLOCK_EVERY_MAX = 16;
     private static final int RESULT_FLUSH_BYTES = 64 * 1024;
-    /** Lets the parent refill a worker that holds many small chunks before it runs dry. */
+    /**
+     * At the end of a chunk, results are handed over once this many are waiting: lets the parent refill a
+     * worker that holds many small chunks before it runs dry. Inside a chunk only time and bytes count:
+     * the parent needs no answer before the chunk's last (the running-task slot names the running task),
+     * and every frame is a write, a wake-up of the parent's reader and a lock taken by the call.
+     */
     private static final int RESULT_FLUSH_COUNT = 16;
     private static final long PARENT_POLL_MILLIS = 200;
 
@@ -311,7 +321,7 @@ public final class WorkerMain {
      * inputs are read with the loader that stands for the caller's class loader, which asks the caller
      * for what it lacks.
      */
-    private Chunk decode(FrameChannel.Frame frame) {
+    private Chunk decode(FrameChannel.Frame frame) throws IOException {
         if (runKryo == null) {
             runKryo = KryoSetup.newKryo(readKryo.getClassLoader());
         }
@@ -344,6 +354,8 @@ public final class WorkerMain {
     /** Runs queued work until the queue is empty, then hands the results to the parent. */
     private void runTasks() throws IOException {
         long lastHandOff = System.nanoTime();
+        int clockEvery = 1;
+        int untilClock = 1;
         while (true) {
             Object next;
             synchronized (roles) {
@@ -369,15 +381,28 @@ public final class WorkerMain {
             if (self.getContextClassLoader() != chunk.function.loader) { // what ServiceLoader & co. look in
                 self.setContextClassLoader(chunk.function.loader);
             }
+            Object function = chunk.function.function;
             for (Object input : chunk.inputs) {
                 slot.set(sequence++);
-                runOne(chunk.function.function, input);
-                long now = System.nanoTime();
-                if (now - lastHandOff >= RESULT_FLUSH_NANOS || results.bytes() >= RESULT_FLUSH_BYTES
-                        || results.count() >= RESULT_FLUSH_COUNT) {
+                runOne(function, input);
+                if (results.bytes() >= RESULT_FLUSH_BYTES) {
                     handOffResults();
-                    lastHandOff = now;
+                    lastHandOff = System.nanoTime();
+                } else if (--untilClock == 0) {
+                    long now = System.nanoTime();
+                    if (now - lastHandOff >= RESULT_FLUSH_NANOS) {
+                        handOffResults();
+                        lastHandOff = now;
+                        clockEvery = 1; // tasks this slow: look at the clock after each
+                    } else if (clockEvery < CLOCK_EVERY_MAX) {
+                        clockEvery <<= 1;
+                    }
+                    untilClock = clockEvery;
                 }
+            }
+            if (results.count() >= RESULT_FLUSH_COUNT) {
+                handOffResults();
+                lastHandOff = System.nanoTime();
             }
         }
     }

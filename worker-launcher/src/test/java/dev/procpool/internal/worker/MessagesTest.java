@@ -86,7 +86,8 @@ class MessagesTest {
         assertThat(init.rebuilt()).isInstanceOf(IllegalStateException.class).hasMessage("init");
         ResultsMessage.Decoder decoder = new ResultsMessage.Decoder();
         assertThat(decoder.begin(next(in, FrameType.RESULTS))).isEqualTo(4);
-        assertThat(decoder.status()).isEqualTo(ResultsMessage.VALUE);
+        assertThat(decoder.status()).isEqualTo(ValueRuns.LONGS); // a run of one
+        assertThat(decoder.runLeft()).isEqualTo(1);
         assertThat(decoder.value(kryo)).isEqualTo(5L);
         assertThat(decoder.status()).isEqualTo(ResultsMessage.FAILURE);
         assertThat(decoder.failure(getClass().getClassLoader()).className()).isEqualTo(ArithmeticException.class.getName());
