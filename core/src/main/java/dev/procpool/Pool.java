@@ -34,7 +34,9 @@ public interface Pool extends AutoCloseable {
      * @param <R>      the result type
      * @param function what to apply
      * @param inputs   the inputs
-     * @return the results in input order
+     * @return the results in input order: a new list of the caller's own, modifiable and serializable
+     *         like an {@code ArrayList} (numbers may be kept unboxed until read, so two {@code get}s of
+     *         one {@code Long} may return equal but distinct objects)
      */
     default <T, R> List<R> map(SerializableFunction<? super T, ? extends R> function,
             Iterable<? extends T> inputs) {
