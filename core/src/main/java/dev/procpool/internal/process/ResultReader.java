@@ -31,7 +31,7 @@ final class ResultReader implements Runnable {
     private final WorkerProcess worker;
     private final WorkerJvm jvm;
     private final ClassLoader initializerLoader;
-    private final ResultsMessage.Decoder results = new ResultsMessage.Decoder();
+    private final ResultsMessage.Decoder results;
     // The frame being decoded (results never alias it), and one run of answers for one chunk.
     private byte[] frameBuffer = new byte[64 * 1024];
     private Object[] answerValues = new Object[64];
@@ -40,6 +40,7 @@ final class ResultReader implements Runnable {
     ResultReader(WorkerProcess worker, WorkerJvm jvm, Object initializer) {
         this.worker = worker;
         this.jvm = jvm;
+        this.results = new ResultsMessage.Decoder(jvm.rings() == null ? null : jvm.rings().toParent());
         this.initializerLoader = initializer == null ? null : initializer.getClass().getClassLoader();
     }
 

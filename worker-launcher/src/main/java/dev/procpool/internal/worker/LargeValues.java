@@ -38,7 +38,7 @@ final class LargeValues {
 
     private LargeValues() {}
 
-    private static byte kindOf(Class<?> type) {
+    static byte kindOf(Class<?> type) {
         if (type == byte[].class) {
             return BYTES;
         } else if (type == long[].class) {
@@ -62,7 +62,7 @@ final class LargeValues {
         return kindOf(value.getClass()) >= 0 || value instanceof ByteBuffer;
     }
 
-    private static int elementBytes(byte kind) {
+    static int elementBytes(byte kind) {
         return switch (kind) {
             case BYTES, BUFFER -> 1;
             case SHORTS, CHARS -> 2;

@@ -43,6 +43,8 @@ public final class ResultsMessage {
         private final Output head = new Output(HEAD_BYTES);
         private int count;
         private final SharedSegments segments;
+        /** Medium values go here when it has room (the worker's worker-to-parent ring); null: none. */
+        private final Ring ring;
 
         /**
          * An encoder that has earlier outcomes written when a new one needs their room, and writes large
@@ -53,8 +55,17 @@ public final class ResultsMessage {
          * @param segments where large values go, or null
          */
         public Encoder(Sender sender, SharedSegments segments) {
+            this(sender, segments, null);
+        }
+
+        /**
+         * As {@link #Encoder(Sender, SharedSegments)}, medium values through {@code ring} when it has room; the
+         * parent releases each as it reads or skips it.
+         */
+        public Encoder(Sender sender, SharedSegments segments, Ring ring) {
             this.sender = sender;
             this.segments = segments;
+            this.ring = ring;
         }
 
         /** As {@link #Encoder(Sender, SharedSegments)}, all values inline. */
@@ -93,7 +104,7 @@ public final class ResultsMessage {
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
-                Elements.write(kryo, outcomes, value, segments, null);
+                Elements.write(kryo, outcomes, value, segments, null, ring);
             } catch (Throwable notWritten) {
                 outcomes.setPosition(mark);
                 return notWritten;
@@ -167,6 +178,16 @@ public final class ResultsMessage {
      */
     public static final class Decoder {
         private final Input in = new Input();
+        private final Ring ring;
+
+        /** A decoder for frames whose values may be in {@code ring} (the worker's worker-to-parent ring); null: none. */
+        public Decoder(Ring ring) {
+            this.ring = ring;
+        }
+
+        public Decoder() {
+            this(null);
+        }
 
         /** Starts on a RESULTS frame; returns how many outcomes it holds. */
         public int begin(FrameChannel.Frame frame) {
@@ -185,12 +206,12 @@ public final class ResultsMessage {
 
         /** The value; throws what Kryo throws when it cannot be rebuilt, positioned after it either way. */
         public Object value(Kryo kryo) {
-            return Elements.read(kryo, in);
+            return Elements.read(kryo, in, ring);
         }
 
         /** Passes over a value nobody wants any more. */
         public void skipValue(Kryo kryo) {
-            Elements.skip(kryo, in);
+            Elements.skip(kryo, in, ring);
         }
 
         /** The task's exception, rebuilt with {@code loader} where its class is known. */
