@@ -85,8 +85,9 @@ public final class Ring {
         }
         long start = head;
         long end = end(start, length);
-        long free = (long) LONGS.getAcquire(control, releasedAt);
-        if (end - free > capacity) {
+        long released = (long) LONGS.getAcquire(control, releasedAt);
+        // the bytes it takes held a lap ago what is before end - capacity: all released, or nothing is held
+        if (end - released > capacity && released != start) {
             return -1;
         }
         head = end;
