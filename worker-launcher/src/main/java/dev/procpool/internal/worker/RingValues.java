@@ -1,7 +1,6 @@
 package dev.procpool.internal.worker;
 
 import com.esotericsoftware.kryo.kryo5.Kryo;
-import com.esotericsoftware.kryo.kryo5.io.ByteBufferInput;
 import com.esotericsoftware.kryo.kryo5.io.Input;
 import com.esotericsoftware.kryo.kryo5.io.Output;
 import java.nio.ByteBuffer;
@@ -12,8 +11,8 @@ import java.nio.ByteOrder;
  * reference in the frame: {@code RING, kind, [byte order], start, length}. The kinds are
  * {@link LargeValues}': primitive arrays and {@code ByteBuffer}s are their raw bytes in native order,
  * copied from the array into the ring and from the ring into the new array (one copy on each side); any
- * other value is its inline element encoding moved out of the frame ({@link LargeValues#ELEMENT}) and
- * decoded from the ring in place. A {@code ByteBuffer} arrives as a read-only heap buffer, as when inline.
+ * other value is its inline element encoding moved out of the frame ({@link LargeValues#ELEMENT}), copied
+ * out and decoded. A {@code ByteBuffer} arrives as a read-only heap buffer, as when inline.
  *
  * <p>The reader releases every value it meets, read, skipped or failed to decode, so no value leaks ring
  * room; the writer takes back the room of a value whose reference did not make it into the frame.
@@ -129,7 +128,11 @@ final class RingValues {
         try {
             ByteBuffer view = ring.view(start, length);
             return switch (kind) {
-                case LargeValues.ELEMENT -> Elements.read(kryo, new ByteBufferInput(view.order(ByteOrder.BIG_ENDIAN)));
+                case LargeValues.ELEMENT -> { // Kryo decodes a heap array faster than a direct buffer, byte by byte
+                    byte[] encoded = new byte[length];
+                    view.get(encoded);
+                    yield Elements.read(kryo, new Input(encoded));
+                }
                 case LargeValues.BYTES -> {
                     byte[] bytes = new byte[length];
                     view.get(bytes);
