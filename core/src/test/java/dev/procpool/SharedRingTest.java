@@ -262,7 +262,9 @@ class SharedRingTest {
                 return x;
             }, inputs, 1);
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-            while (FaultTestSupport.readPids(Path.of(running)).isEmpty() && System.nanoTime() < deadline) {
+            // both ready: the slot file of a worker still starting exists until it is (the sweep's case)
+            while ((FaultTestSupport.readPids(Path.of(running)).isEmpty() || pool.stats().workers().size() < 2)
+                    && System.nanoTime() < deadline) {
                 Thread.sleep(10);
             }
             System.out.println("WORKERS " + pool.stats().workers().stream().map(w -> Long.toString(w.pid()))
