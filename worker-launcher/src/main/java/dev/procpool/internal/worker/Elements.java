@@ -22,6 +22,11 @@ import java.util.List;
  * written straight into a segment, any other value whose encoding turns out that big is moved there, and
  * a value too big for a frame is serialized into one; the frame then carries only a reference
  * ({@link LargeValues}). A {@code ByteBuffer} arrives read-only (a large one is the mapped segment itself).
+ *
+ * <p>Before that, when the writer is given its worker's {@link Ring} for the direction, a value from the
+ * ring's threshold that fits the ring's free room goes there instead (any size up to the ring's capacity,
+ * large ones included: the ring is mapped once, a segment is made per value), with only a reference in the
+ * frame ({@link RingValues}); the reader must then be given the same ring.
  */
 public final class Elements {
     private static final byte NULL = 0;
