@@ -32,10 +32,15 @@ public final class WorkerRings {
     private static final int TO_PARENT_RELEASED_AT = 128;
 
     /**
-     * Bytes of each direction's area. Override with {@code -Dprocpool.ringBytes=<bytes>} in the caller
-     * (0: no rings, every value takes the pipe or a one-off segment as before).
+     * Bytes of each direction's area. Measured here (identity map through 2 workers, chunks of 1, pools
+     * alternating in one JVM): warm, 4, 8 and 16 MiB rings moved 1 MiB items alike (2.5-2.7x the pipe), and
+     * 64 KiB items 1.2x, 1.6x and 2.0x the pipe (fast tasks keep up to 64 in flight, 4 MiB); cold (a new
+     * pool's first maps), every page of the ring faults in on its first lap, so a bigger ring costs more
+     * before it pays: 16 MiB was slower than the pipe for the first three maps of 6 MiB. Override with
+     * {@code -Dprocpool.ringBytes=<bytes>} in the caller (0: no rings, every value takes the pipe or a
+     * one-off segment as before).
      */
-    public static final int DEFAULT_CAPACITY = 16 << 20;
+    public static final int DEFAULT_CAPACITY = 8 << 20;
     /**
      * Values from this many bytes go into the ring when it has room. Measured here (2 busy cores, identity
      * map of byte[] through 2 workers, pools with and without rings alternating in one JVM, 15 runs each):
