@@ -54,6 +54,13 @@ final class RingValues {
             } else {
                 putArray(ring.slice(start, length), kind, value);
             }
+        } catch (InternalError noPage) {
+            return pageNotAllocated(ring, start);
+        } catch (RuntimeException | Error e) {
+            ring.rollback(start);
+            throw e;
+        }
+        try {
             writeReference(out, kind, buffer == null ? null : buffer.order(), start, length);
         } catch (RuntimeException | Error e) {
             ring.rollback(start);
@@ -89,6 +96,10 @@ final class RingValues {
         }
         try {
             ring.put(start, out.getBuffer(), from, length);
+        } catch (InternalError noPage) {
+            return pageNotAllocated(ring, start);
+        }
+        try {
             out.setPosition(from);
             writeReference(out, LargeValues.ELEMENT, null, start, length); // far smaller than what it replaces
         } catch (RuntimeException | Error e) {
@@ -96,6 +107,15 @@ final class RingValues {
             throw e;
         }
         return true;
+    }
+
+    /**
+     * A ring page touched for the first time could not be allocated (tmpfs or memory full): the kernel's
+     * SIGBUS, which the JVM turns into an InternalError for a mapped buffer. The value takes the pipe.
+     */
+    private static boolean pageNotAllocated(Ring ring, long start) {
+        ring.rollback(start);
+        return false;
     }
 
     private static void writeReference(Output out, byte kind, ByteOrder order, long start, int length) {
