@@ -140,6 +140,19 @@ class SharedRingTest {
         }
     }
 
+    /** The opt-in pretouch reads every ring page while the caller already writes values into the ring. */
+    @Test
+    void withPretouchedRingsEveryValueStillComesBackIntact() {
+        List<byte[]> inputs = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            inputs.add(bytes(20 * 1024 + 31 * i, i));
+        }
+        try (ProcessPool pool = ProcessPool.builder().workers(2).jvmOptions("-Dprocpool.ringPretouch=true").build()) {
+            assertSameValues(pool.map(x -> x, inputs, 1), inputs);
+            assertSameValues(pool.map(x -> x, inputs, 10), inputs);
+        }
+    }
+
     @Test
     void aFailingTaskAndAResultTheCallerCannotRebuildBetweenRingValuesFailAlone() {
         long caller = ProcessHandle.current().pid();

@@ -79,10 +79,12 @@ public final class WorkerMain {
     private final ResultsMessage.Encoder results;
     /** Medium inputs arrive here (read by whichever thread decodes their frame); null: the parent made no rings. */
     private final Ring inputRing;
+    private final WorkerRings rings;
     private long sequence;
 
     private WorkerMain(OutputStream channel, RunningTaskSlot slot, WorkerRings rings, ClassLoader loader) {
         this.channel = channel;
+        this.rings = rings;
         this.inputRing = rings == null ? null : rings.toWorker();
         this.results = new ResultsMessage.Encoder(this::handOffResults, SharedSegments.get(),
                 rings == null ? null : rings.toParent());
@@ -132,6 +134,11 @@ public final class WorkerMain {
         }
         ReadyMessage.write(channel, ProcessHandle.current().pid(), Runtime.version().toString());
         channel.flush();
+        if (rings != null && WorkerRings.pretouchWanted()) {
+            Thread touch = new Thread(rings::pretouch, "procpool-ring-touch");
+            touch.setDaemon(true);
+            touch.start();
+        }
 
         this.stdin = stdin;
         Thread second = new Thread(this::serve, "procpool-worker-io");

@@ -128,6 +128,24 @@ public final class WorkerRings {
     }
 
     /**
+     * Faults every page of both rings into this process by reading it, which makes tmpfs allocate (and zero)
+     * the pages that were never written: with {@code -Dprocpool.ringPretouch=true} in its {@code jvmOptions}
+     * a worker does this on a thread of its own after READY, so that neither side's hot path pays the first
+     * lap's page allocation. Reading writes nothing, so it is safe while the caller already writes values.
+     * Off by default: it keeps both rings' memory allocated whether medium values ever travel or not, costs
+     * CPU just after the start, and a new pool's first maps measured here were within the noise with it
+     * and without it (NOTES-ring.md).
+     */
+    public void pretouch() {
+        mapping.load();
+    }
+
+    /** Whether this worker pre-touches its rings ({@link #pretouch}). */
+    public static boolean pretouchWanted() {
+        return Boolean.getBoolean("procpool.ringPretouch");
+    }
+
+    /**
      * Unmaps both rings now instead of when the collector finds them (the file is unlinked already, so
      * this frees the memory). Only once no thread can touch either ring again: a later access would crash.
      */
