@@ -29,13 +29,17 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 14: large values travel through shared memory (files in /dev/shm), both ways, at any size the
- * heaps hold; no segment outlives its use, whatever ends the pool, its workers or the caller.
+ * heaps hold; no segment outlives its use, whatever ends the pool, its workers or the caller. The pools here
+ * have no rings (which would take the values up to their size): this is the one-off segments' test;
+ * {@link SharedRingTest} is the rings'.
  */
 @Timeout(120)
 @NoProcessLeft
@@ -45,6 +49,16 @@ class SharedMemoryTest {
 
     @TempDir
     Path tmp;
+
+    @BeforeAll
+    static void noRings() {
+        System.setProperty("procpool.ringBytes", "0");
+    }
+
+    @AfterAll
+    static void defaultRings() {
+        System.clearProperty("procpool.ringBytes");
+    }
 
     static byte[] bytes(int n, int seed) {
         byte[] b = new byte[n];
@@ -243,7 +257,8 @@ class SharedMemoryTest {
         Path running = tmp.resolve("running");
         Path childErr = tmp.resolve("child-stderr.txt");
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Child.class.getName(),
+        Process child = new ProcessBuilder(java, "-Dprocpool.ringBytes=0", "-cp", System.getProperty("java.class.path"),
+                Child.class.getName(),
                 running.toString()).redirectError(childErr.toFile()).start();
         try {
             BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));

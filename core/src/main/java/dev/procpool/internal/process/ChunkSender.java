@@ -52,7 +52,7 @@ final class ChunkSender {
     private final Map<Long, FunctionCache.SentFunction> functionsSent = new HashMap<>();
     /** Made on first send: a cold Kryo costs ~100 ms, better spent while the worker JVM boots. */
     private Kryo kryo;
-    private final TasksMessage.Encoder tasks = new TasksMessage.Encoder(SharedSegments.get());
+    private final TasksMessage.Encoder tasks;
     /** How many of the store's releases this worker was sent (a new worker starts past the old ones). */
     private int sharedReleasesSent;
 
@@ -62,6 +62,23 @@ final class ChunkSender {
         this.scheduler = scheduler;
         this.sharedValues = sharedValues;
         this.sharedReleasesSent = sharedValues.releaseCount();
+        this.tasks = new TasksMessage.Encoder(SharedSegments.get(), jvm.rings() == null ? null : jvm.rings().toWorker());
+    }
+
+    /**
+     * Unmaps the worker's rings once it is dead; waits for a send in progress (which may be copying into
+     * the ring), and none can start after: a dead worker has no send budget.
+     */
+    void unmapRings() {
+        if (jvm.rings() == null) {
+            return;
+        }
+        lock.lock();
+        try {
+            jvm.rings().unmap();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /** The first frame, written as soon as the pipes open: the worker boots while it waits for it. */

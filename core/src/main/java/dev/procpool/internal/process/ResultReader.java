@@ -38,7 +38,7 @@ final class ResultReader implements Runnable {
     private final FrameChannel.Frame first;
     /** Why reading up to {@link #first} failed, or null. */
     private final String failedBefore;
-    private final ResultsMessage.Decoder results = new ResultsMessage.Decoder();
+    private final ResultsMessage.Decoder results;
     // The frame being decoded (results never alias it), and one run of answers for one chunk.
     private byte[] frameBuffer = new byte[64 * 1024];
     private Object[] answerValues = new Object[64];
@@ -52,6 +52,7 @@ final class ResultReader implements Runnable {
         this.first = first;
         this.failedBefore = failedBefore;
         this.jvm = jvm;
+        this.results = new ResultsMessage.Decoder(jvm.rings() == null ? null : jvm.rings().toParent());
         this.initializerLoader = initializer == null ? null : initializer.getClass().getClassLoader();
     }
 

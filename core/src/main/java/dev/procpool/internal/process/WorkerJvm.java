@@ -2,6 +2,7 @@ package dev.procpool.internal.process;
 
 import dev.procpool.internal.worker.ProcessGroup;
 import dev.procpool.internal.worker.RunningTaskSlot;
+import dev.procpool.internal.worker.WorkerRings;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -66,6 +67,8 @@ final class WorkerJvm {
     private final List<String> extraOptions;
     private final Path slotFile;
     private final RunningTaskSlot slot;
+    /** Medium values both ways, in the slot file after the slot; null when the caller asked for none. */
+    private final WorkerRings rings;
     private final StderrTail stderr;
     private final CompletableFuture<Process> process = new CompletableFuture<>();
     private final long startedNanos = System.nanoTime();
@@ -86,6 +89,7 @@ final class WorkerJvm {
         this.extraOptions = extraOptions;
         this.slotFile = createSlotFile(slotDirectory);
         this.slot = RunningTaskSlot.create(slotFile);
+        this.rings = createRings(slotFile);
         this.stderr = new StderrTail(name);
     }
 
@@ -153,6 +157,20 @@ final class WorkerJvm {
 
     RunningTaskSlot slot() {
         return slot;
+    }
+
+    private static WorkerRings createRings(Path slotFile) throws IOException {
+        try {
+            return WorkerRings.create(slotFile, WorkerRings.configuredCapacity());
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(slotFile);
+            throw e;
+        }
+    }
+
+    /** The worker's rings, or null. */
+    WorkerRings rings() {
+        return rings;
     }
 
     StderrTail stderr() {

@@ -530,6 +530,7 @@ public final class WorkerProcess {
         if (pid() > 0) {
             SharedSegments.sweepPid(SharedSegments.directory(), pid());
         }
+        unmapRingsIfIdle();
         String who = "worker-" + id + " (pid " + pid() + ")";
         String reason = WorkerExitReport.describe(exitCode, cause, death.timedOutSequence() >= 0);
         WorkerExitReport report = new WorkerExitReport(who, exitCode, reason, jvm.lastStderrLines());
@@ -545,6 +546,17 @@ public final class WorkerProcess {
                 report);
         if (!retried.isEmpty()) {
             log.info("worker-{}: retrying the task(s) for input(s) {} after the crash", id, retried);
+        }
+    }
+
+    /**
+     * Frees the dead worker's rings now, when no thread can touch them again (the reader is this thread or
+     * gone; the sender checks that the worker is DEAD under its lock); otherwise the collector frees them.
+     */
+    private void unmapRingsIfIdle() {
+        Thread r = reader;
+        if (r == null || r == Thread.currentThread() || r.getState() == Thread.State.TERMINATED) {
+            sender.unmapRings();
         }
     }
 

@@ -22,6 +22,11 @@ import java.util.List;
  * written straight into a segment, any other value whose encoding turns out that big is moved there, and
  * a value too big for a frame is serialized into one; the frame then carries only a reference
  * ({@link LargeValues}). A {@code ByteBuffer} arrives read-only (a large one is the mapped segment itself).
+ *
+ * <p>Before that, when the writer is given its worker's {@link Ring} for the direction, a value from the
+ * ring's threshold that fits the ring's free room goes there instead (any size up to the ring's capacity,
+ * large ones included: the ring is mapped once, a segment is made per value), with only a reference in the
+ * frame ({@link RingValues}); the reader must then be given the same ring.
  */
 public final class Elements {
     private static final byte NULL = 0;
@@ -37,6 +42,8 @@ public final class Elements {
     static final byte SEGMENT = 9;
     /** A ByteBuffer's remaining bytes, inline: byte order, length, bytes. */
     static final byte BUFFER = 10;
+    /** A reference to a value in the worker's ring for this direction ({@link RingValues}). */
+    static final byte RING = 11;
 
     private Elements() {}
 
@@ -51,12 +58,25 @@ public final class Elements {
      * rewound, no segment of this value is left, and the error rethrown. {@code segments} null: inline only.
      */
     public static void write(Kryo kryo, Output out, Object value, SharedSegments segments, List<Path> created) {
-        if (segments == null || value == null) {
+        write(kryo, out, value, segments, created, null);
+    }
+
+    /**
+     * As {@link #write(Kryo, Output, Object, SharedSegments, List)}, values from the ring's threshold through
+     * {@code ring} when it has room for them ({@link RingValues}; a failed write leaves the ring as it was).
+     * The caller {@link Ring#rollback rolls back} the ring if the frame is never sent. {@code ring} null: none.
+     */
+    public static void write(Kryo kryo, Output out, Object value, SharedSegments segments, List<Path> created,
+            Ring ring) {
+        if (value == null || segments == null && ring == null) {
             writeInline(kryo, out, value);
             return;
         }
         if (LargeValues.isDirect(value)) { // sized by their bytes, not by their encoding
-            if (!LargeValues.writeDirect(out, value, segments, created)) {
+            if (ring != null && RingValues.writeDirect(out, value, ring)) {
+                return;
+            }
+            if (segments == null || !LargeValues.writeDirect(out, value, segments, created)) {
                 writeInline(kryo, out, value);
             }
             return;
@@ -65,14 +85,17 @@ public final class Elements {
         try {
             writeInline(kryo, out, value);
         } catch (RuntimeException | StackOverflowError e) {
-            if (!isOverflow(e)) {
+            if (segments == null || !isOverflow(e)) {
                 throw e;
             }
             out.setPosition(start); // too big for what is left of the frame: serialized into a segment instead
             LargeValues.writeStreamed(kryo, out, value, segments, created);
             return;
         }
-        if (segments.isLarge(out.position() - start)) {
+        if (ring != null && RingValues.move(out, start, ring)) {
+            return;
+        }
+        if (segments != null && segments.isLarge(out.position() - start)) {
             LargeValues.move(out, start, segments, created);
         }
     }
@@ -200,6 +223,14 @@ public final class Elements {
 
     /** Reads one value; on failure the input is positioned after it and the error rethrown. */
     public static Object read(Kryo kryo, Input in) {
+        return read(kryo, in, null);
+    }
+
+    /**
+     * As {@link #read(Kryo, Input)}, values in {@code ring} read from it (and its room released, also when the
+     * value cannot be rebuilt).
+     */
+    public static Object read(Kryo kryo, Input in, Ring ring) {
         byte tag = in.readByte();
         switch (tag) {
             case NULL:
@@ -220,6 +251,8 @@ public final class Elements {
                 return Boolean.FALSE;
             case SEGMENT:
                 return LargeValues.read(kryo, in);
+            case RING:
+                return RingValues.read(kryo, in, ring);
             case BUFFER:
                 ByteOrder order = in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN;
                 return ByteBuffer.wrap(in.readBytes(in.readVarInt(true))).order(order).asReadOnlyBuffer().order(order);
@@ -238,6 +271,11 @@ public final class Elements {
 
     /** Skips one value without rebuilding it (its call no longer wants it). */
     public static void skip(Kryo kryo, Input in) {
+        skip(kryo, in, null);
+    }
+
+    /** As {@link #skip(Kryo, Input)}, releasing the room of a value in {@code ring}. */
+    public static void skip(Kryo kryo, Input in, Ring ring) {
         int start = in.position();
         byte tag = in.readByte();
         if (tag == KRYO) {
@@ -245,6 +283,8 @@ public final class Elements {
             in.setPosition(in.position() + length);
         } else if (tag == SEGMENT) {
             LargeValues.skip(in);
+        } else if (tag == RING) {
+            RingValues.skip(in, ring);
         } else {
             in.setPosition(start);
             read(kryo, in);

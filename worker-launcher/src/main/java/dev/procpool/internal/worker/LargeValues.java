@@ -38,7 +38,7 @@ final class LargeValues {
 
     private LargeValues() {}
 
-    private static byte kindOf(Class<?> type) {
+    static byte kindOf(Class<?> type) {
         if (type == byte[].class) {
             return BYTES;
         } else if (type == long[].class) {
@@ -62,7 +62,7 @@ final class LargeValues {
         return kindOf(value.getClass()) >= 0 || value instanceof ByteBuffer;
     }
 
-    private static int elementBytes(byte kind) {
+    static int elementBytes(byte kind) {
         return switch (kind) {
             case BYTES, BUFFER -> 1;
             case SHORTS, CHARS -> 2;
@@ -282,26 +282,34 @@ final class LargeValues {
             case CHARS -> new char[n];
             default -> throw new IllegalStateException("unknown segment kind " + kind);
         };
-        long perWindow = SharedSegments.WINDOW_BYTES / size;
-        for (long off = 0; off < n; off += perWindow) {
-            int k = (int) Math.min(perWindow, n - off);
-            MappedByteBuffer window = SharedSegments.map(channel, off * size, (long) k * size);
-            try {
-                ByteBuffer m = window.order(ByteOrder.nativeOrder());
-                int o = (int) off;
+        // read(2) through a small direct buffer, not a mapping: no page faults on the segment, and its pages
+        // never count in this process's RSS (a mapping's do until unmapped)
+        ByteBuffer stage = ByteBuffer.allocateDirect(SharedSegments.STAGE_BYTES).order(ByteOrder.nativeOrder());
+        try {
+            int perStage = SharedSegments.STAGE_BYTES / size;
+            for (int off = 0; off < n; off += perStage) {
+                int k = Math.min(perStage, n - off);
+                stage.clear().limit(k * size);
+                long position = (long) off * size;
+                while (stage.hasRemaining()) {
+                    if (channel.read(stage, position + stage.position()) < 0) {
+                        throw new IOException("shared-memory segment ended early at byte " + (position + stage.position()));
+                    }
+                }
+                stage.flip();
                 switch (kind) {
-                    case BYTES -> m.get((byte[]) array, o, k);
-                    case LONGS -> m.asLongBuffer().get((long[]) array, o, k);
-                    case INTS -> m.asIntBuffer().get((int[]) array, o, k);
-                    case DOUBLES -> m.asDoubleBuffer().get((double[]) array, o, k);
-                    case FLOATS -> m.asFloatBuffer().get((float[]) array, o, k);
-                    case SHORTS -> m.asShortBuffer().get((short[]) array, o, k);
-                    case CHARS -> m.asCharBuffer().get((char[]) array, o, k);
+                    case BYTES -> stage.get((byte[]) array, off, k);
+                    case LONGS -> stage.asLongBuffer().get((long[]) array, off, k);
+                    case INTS -> stage.asIntBuffer().get((int[]) array, off, k);
+                    case DOUBLES -> stage.asDoubleBuffer().get((double[]) array, off, k);
+                    case FLOATS -> stage.asFloatBuffer().get((float[]) array, off, k);
+                    case SHORTS -> stage.asShortBuffer().get((short[]) array, off, k);
+                    case CHARS -> stage.asCharBuffer().get((char[]) array, off, k);
                     default -> throw new IllegalStateException("kind " + kind);
                 }
-            } finally {
-                SharedSegments.unmap(window);
             }
+        } finally {
+            SharedSegments.unmap(stage);
         }
         return array;
     }

@@ -46,6 +46,8 @@ public final class ResultsMessage {
         private int count;
         private final SharedSegments segments;
         private final ValueRuns.Writer runs = new ValueRuns.Writer();
+        /** Medium values go here when it has room (the worker's worker-to-parent ring); null: none. */
+        private final Ring ring;
 
         /**
          * An encoder that has earlier outcomes written when a new one needs their room, and writes large
@@ -56,8 +58,17 @@ public final class ResultsMessage {
          * @param segments where large values go, or null
          */
         public Encoder(Sender sender, SharedSegments segments) {
+            this(sender, segments, null);
+        }
+
+        /**
+         * As {@link #Encoder(Sender, SharedSegments)}, medium values through {@code ring} when it has room; the
+         * parent releases each as it reads or skips it.
+         */
+        public Encoder(Sender sender, SharedSegments segments, Ring ring) {
             this.sender = sender;
             this.segments = segments;
+            this.ring = ring;
         }
 
         /** As {@link #Encoder(Sender, SharedSegments)}, all values inline. */
@@ -104,7 +115,7 @@ public final class ResultsMessage {
             int mark = outcomes.position();
             try {
                 outcomes.writeByte(VALUE);
-                Elements.write(kryo, outcomes, value, segments, null);
+                Elements.write(kryo, outcomes, value, segments, null, ring);
             } catch (Throwable notWritten) {
                 outcomes.setPosition(mark);
                 return notWritten;
@@ -181,6 +192,16 @@ public final class ResultsMessage {
     public static final class Decoder {
         private final Input in = new Input();
         private final ValueRuns.Reader runs = new ValueRuns.Reader();
+        private final Ring ring;
+
+        /** A decoder for frames whose values may be in {@code ring} (the worker's worker-to-parent ring); null: none. */
+        public Decoder(Ring ring) {
+            this.ring = ring;
+        }
+
+        public Decoder() {
+            this(null);
+        }
 
         /** Starts on a RESULTS frame; returns how many outcomes it holds. */
         public int begin(FrameChannel.Frame frame) {
@@ -224,7 +245,7 @@ public final class ResultsMessage {
 
         /** The value; throws what Kryo throws when it cannot be rebuilt, positioned after it either way. */
         public Object value(Kryo kryo) {
-            return runs.left() > 0 ? runs.next(in) : Elements.read(kryo, in);
+            return runs.left() > 0 ? runs.next(in) : Elements.read(kryo, in, ring);
         }
 
         /** Passes over a value nobody wants any more. */
@@ -232,7 +253,7 @@ public final class ResultsMessage {
             if (runs.left() > 0) {
                 runs.next(in);
             } else {
-                Elements.skip(kryo, in);
+                Elements.skip(kryo, in, ring);
             }
         }
 

@@ -60,11 +60,6 @@ public final class SharedSegments {
     private static final Pattern NAME = Pattern.compile("procpool-(\\d+)-[0-9a-zA-Z]+\\.(value|slot)");
     /** Bytes copied through one write or one mapping at a time. */
     static final int STAGE_BYTES = 1 << 20;
-    /**
-     * Bytes of a segment mapped at a time when copying it into an array: the mapped pages count in the
-     * receiver's RSS until unmapped, so a 300 MiB value costs 300 MiB + this, not twice 300 MiB.
-     */
-    static final long WINDOW_BYTES = 64L << 20;
 
     private static final SharedSegments DEFAULT = new SharedSegments(directory(),
             Integer.getInteger("procpool.sharedMemoryThreshold", DEFAULT_THRESHOLD));

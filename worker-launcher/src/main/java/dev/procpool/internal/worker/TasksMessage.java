@@ -33,10 +33,21 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         private final SharedSegments segments;
         private final ValueRuns.Writer runs = new ValueRuns.Writer();
         private List<Path> created = new ArrayList<>();
+        /** Medium inputs go here when it has room; null: none. */
+        private final Ring ring;
+        /** The ring's head when this chunk started, and whether the chunk was written (else it is taken back). */
+        private long ringMark;
+        private boolean written = true;
 
         /** Large inputs through {@code segments}; null: all inline. */
         public Encoder(SharedSegments segments) {
+            this(segments, null);
+        }
+
+        /** Large inputs through {@code segments}, medium ones through {@code ring} (the worker's parent-to-worker ring); null: none. */
+        public Encoder(SharedSegments segments, Ring ring) {
             this.segments = segments;
+            this.ring = ring;
         }
 
         /** All inputs inline. */
@@ -50,12 +61,20 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
 
         /**
          * Starts a new chunk. The segments of the last one must have been {@link #takeSegments taken}: those
-         * left are deleted here (a frame that was never sent).
+         * left are deleted here (a frame that was never sent). Ring room the last chunk took is taken back
+         * unless it was {@link #write written}.
          */
         public void reset() {
             if (!created.isEmpty()) {
                 SharedSegments.deleteAll(created);
                 created.clear();
+            }
+            if (ring != null) {
+                if (!written) {
+                    ring.rollback(ringMark);
+                }
+                ringMark = ring.head();
+                written = false;
             }
             // one huge chunk must not pin its buffer for the pool's life
             if (inputs.getBuffer().length > FrameChannel.KEPT_BUFFER_MAX) {
@@ -86,7 +105,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
             }
             int mark = inputs.position();
             try {
-                Elements.write(kryo, inputs, input, segments, created);
+                Elements.write(kryo, inputs, input, segments, created, ring);
             } catch (RuntimeException | StackOverflowError e) {
                 inputs.setPosition(mark);
                 if (Elements.isOverflow(e)) {
@@ -124,6 +143,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
             head.writeLong(functionId);
             head.writeLong(firstSequence);
             head.writeVarInt(count, true);
+            written = true; // from here the worker may read (and release) what the ring holds of it
             FrameChannel.write(out, TYPE, head.getBuffer(), head.position(), inputs.getBuffer(), inputs.position());
         }
     }
@@ -133,14 +153,20 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
         return frame.input().readLong();
     }
 
+    /** Decodes a TASKS frame that has no ring values: see {@link #read(Kryo, FrameChannel.Frame, Ring)}. */
+    public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame) throws FrameChannel.CorruptFrameException {
+        return read(kryo, frame, null);
+    }
+
     /**
      * Decodes a TASKS frame. A run of values ({@link ValueRuns}) is copied out in bulk and boxed in one
      * loop; an input of any other form that cannot be rebuilt becomes an {@link Unreadable} (its task fails,
-     * the others run).
+     * the others run). Inputs in {@code ring} (null: none) are read from it and their room released, even
+     * the unreadable ones.
      *
      * @throws FrameChannel.CorruptFrameException when a run claims more inputs than the frame holds
      */
-    public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame) throws FrameChannel.CorruptFrameException {
+    public static TasksMessage read(Kryo kryo, FrameChannel.Frame frame, Ring ring) throws FrameChannel.CorruptFrameException {
         Input in = frame.input();
         long functionId = in.readLong();
         long firstSequence = in.readLong();
@@ -168,7 +194,7 @@ public record TasksMessage(long functionId, long firstSequence, Object[] inputs)
             }
             in.setPosition(in.position() - 1);
             try {
-                inputs[i] = Elements.read(kryo, in);
+                inputs[i] = Elements.read(kryo, in, ring);
             } catch (Throwable failure) { // Elements left the input after the value: the next one reads fine
                 inputs[i] = new Unreadable("this input", failure);
             }

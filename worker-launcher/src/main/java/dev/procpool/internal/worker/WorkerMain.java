@@ -88,11 +88,17 @@ public final class WorkerMain {
     /** The reader's: the scope of each function of a scope other than 0, until released. */
     private final Map<Long, Long> scopedFunctions = new HashMap<>();
     private final ResultsMessage.Encoder results;
+    /** Medium inputs arrive here (read by whichever thread decodes their frame); null: the parent made no rings. */
+    private final Ring inputRing;
+    private final WorkerRings rings;
     private long sequence;
 
-    private WorkerMain(OutputStream channel, RunningTaskSlot slot, ClassLoader loader) {
+    private WorkerMain(OutputStream channel, RunningTaskSlot slot, WorkerRings rings, ClassLoader loader) {
         this.channel = channel;
-        this.results = new ResultsMessage.Encoder(this::handOffResults, SharedSegments.get());
+        this.rings = rings;
+        this.inputRing = rings == null ? null : rings.toWorker();
+        this.results = new ResultsMessage.Encoder(this::handOffResults, SharedSegments.get(),
+                rings == null ? null : rings.toParent());
         this.slot = slot;
         this.remote = new RemoteCode(channel, channelLock, loader);
         this.shared = new SharedValues(channel, channelLock);
@@ -118,6 +124,7 @@ public final class WorkerMain {
         }
         Thread.currentThread().setName("procpool-worker-" + args[0]);
         RunningTaskSlot slot = RunningTaskSlot.map(Path.of(args[1]));
+        WorkerRings rings = WorkerRings.map(Path.of(args[1])); // before READY: the parent then unlinks the file
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
         watchParent();
         try {
@@ -127,7 +134,7 @@ public final class WorkerMain {
             stderr.println("procpool worker: " + failure.getMessage());
             exitNow(WorkerExitCodes.SETUP_FAILED);
         }
-        new WorkerMain(channel, slot, loader).run(stdin);
+        new WorkerMain(channel, slot, rings, loader).run(stdin);
     }
 
     private void run(InputStream stdin) throws Exception {
@@ -155,6 +162,11 @@ public final class WorkerMain {
         }
         ReadyMessage.write(channel, ProcessHandle.current().pid(), Runtime.version().toString());
         channel.flush();
+        if (rings != null && WorkerRings.pretouchWanted()) {
+            Thread touch = new Thread(rings::pretouch, "procpool-ring-touch");
+            touch.setDaemon(true);
+            touch.start();
+        }
 
         this.stdin = stdin;
         Thread second = new Thread(this::serve, "procpool-worker-io");
@@ -269,7 +281,7 @@ public final class WorkerMain {
                 if (function == null) {
                     protocolError("chunk for unknown function " + functionId);
                 }
-                TasksMessage tasks = TasksMessage.read(readKryo, frame);
+                TasksMessage tasks = TasksMessage.read(readKryo, frame, inputRing);
                 recycle(frame.payload());
                 return new Chunk(function, tasks.firstSequence(), tasks.inputs());
             }
@@ -340,7 +352,7 @@ public final class WorkerMain {
                     if (runKryo.getClassLoader() != function.loader) {
                         runKryo.setClassLoader(function.loader);
                     }
-                    TasksMessage tasks = TasksMessage.read(runKryo, frame);
+                    TasksMessage tasks = TasksMessage.read(runKryo, frame, inputRing);
                     return new Chunk(function, tasks.firstSequence(), tasks.inputs());
                 }
                 default -> protocolError("unexpected frame type " + frame.type());
