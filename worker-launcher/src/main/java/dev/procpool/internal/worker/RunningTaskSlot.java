@@ -27,20 +27,27 @@ public final class RunningTaskSlot {
         this.buffer = buffer;
     }
 
-    /** Maps the slot file, creating it if needed. The mapping stays valid after the file is deleted. */
+    /**
+     * Maps the slot file the parent made (the worker's side). Never creates it: a worker that boots after its
+     * parent died and the file was swept would make a file nobody deletes; it fails instead (and exits). The
+     * mapping stays valid after the file is deleted.
+     */
     public static RunningTaskSlot map(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
+        return map(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    }
+
+    /** Creates a slot file holding {@link #NONE} and maps it (the parent's side). */
+    public static RunningTaskSlot create(Path file) throws IOException {
+        RunningTaskSlot slot = map(file, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        slot.set(NONE);
+        return slot;
+    }
+
+    private static RunningTaskSlot map(Path file, StandardOpenOption... options) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, options)) {
             MappedByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
             return new RunningTaskSlot(buffer);
         }
-    }
-
-    /** Creates a slot file holding {@link #NONE} and maps it. */
-    public static RunningTaskSlot create(Path file) throws IOException {
-        RunningTaskSlot slot = map(file);
-        slot.set(NONE);
-        return slot;
     }
 
     public void set(long sequence) {
