@@ -62,7 +62,7 @@ final class SpareWarmUp {
                 tasks.add(writeKryo, input);
             }
             TasksMessage decoded = TasksMessage.read(readKryo, roundTrip(out -> tasks.write(out, 0, 0)));
-            ResultsMessage.Encoder results = new ResultsMessage.Encoder(SharedSegments.get()); // as the worker's: sized values
+            ResultsMessage.Encoder results = new ResultsMessage.Encoder(null, SharedSegments.get()); // as the worker's: sized values
             for (Object input : decoded.inputs()) {
                 results.addValue(writeKryo, TaskInvoker.invoke(function.function(), input));
             }
