@@ -127,13 +127,21 @@ final class SpareShelf implements SpareJvm.Owner {
         return leases.isEmpty() && spares.isEmpty();
     }
 
+    /**
+     * Some lease's pool had all its first workers ready, and no spare taken by any lease is still on its way
+     * to READY: a refill is a JVM booting, which would take the CPU a taken spare needs for its CONFIG →
+     * READY step (on 2 cores under load it doubled that step). A taken spare that never gets ready (a slow
+     * initializer) delays the refill until it is ready or dead.
+     */
     private boolean refillAllowed() {
+        boolean refill = false;
         for (Lease lease : leases) {
-            if (lease.refill) {
-                return true;
+            if (lease.takenNotReady > 0) {
+                return false;
             }
+            refill |= lease.refill;
         }
-        return false;
+        return refill;
     }
 
     private int wanted() {
@@ -216,6 +224,8 @@ final class SpareShelf implements SpareJvm.Owner {
         private final Duration idle;
         /** Guarded by the shelf. */
         private boolean refill;
+        /** Spares this lease took that are not ready or gone yet: no refill meanwhile. Guarded by the shelf. */
+        private int takenNotReady;
         private boolean closed;
 
         private Lease(int wanted, Duration idle) {
@@ -226,6 +236,7 @@ final class SpareShelf implements SpareJvm.Owner {
         /**
          * A spare for the pool to bind, booted ones first (the oldest), else one still booting; null when
          * there is none. It is off the shelf: bind it, or it is lost (a JVM that ended is simply skipped).
+         * The pool tells {@link #takenReadyOrGone} once it is ready or gone; no refill starts before.
          */
         SpareJvm take() {
             SpareJvm taken = null;
@@ -244,12 +255,21 @@ final class SpareShelf implements SpareJvm.Owner {
                 }
                 if (taken != null) {
                     spares.remove(taken);
+                    takenNotReady++;
                 }
             }
-            if (taken != null) {
-                registry.wake(); // refill
+            return taken; // the refill waits for takenReadyOrGone
+        }
+
+        /** A spare {@link #take}n is ready in its pool, or gone (each taken one is told once): refill after the last. */
+        void takenReadyOrGone() {
+            boolean wake;
+            synchronized (SpareShelf.this) {
+                wake = --takenNotReady == 0;
             }
-            return taken;
+            if (wake) {
+                registry.wake();
+            }
         }
 
         /** The pool's own workers are all ready: spares may start in the background now. */
