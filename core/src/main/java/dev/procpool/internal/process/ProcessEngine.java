@@ -39,6 +39,17 @@ import org.slf4j.LoggerFactory;
  * only once all of this pool's first workers were ready, so a cold start on few cores is not slowed by
  * starting twice the JVMs. Closing or terminating the pool stops its own workers and closes the lease:
  * spares it did not take are left to the shelf.
+ *
+ * <p>Replacing a worker is on the clock (issue 15: back to W ready workers within 20 ms), so it waits for
+ * nothing slow. A ready worker is replaced, and its end counted, as soon as its channel ends
+ * ({@link #onEnd}), not once its exit code and last stderr lines are in ({@link #onExit}, milliseconds
+ * later under load: the process reaper and the stderr pump must run first). One the pool itself ends (killed
+ * for its time limit, a cancel or silence; told SHUTDOWN after its recycling budget) is replaced before it
+ * is even dead ({@link #replaceNow}): for the short while it takes to die, the pool has W ready workers
+ * besides it, never more than W doing work. A worker that dies before it was ready is still replaced only
+ * at its exit: whether to give up depends on it. A taken spare is reported back to the lease once ready
+ * or gone, and only then may the shelf start the JVM that takes its place there: a JVM booting on a
+ * busy machine would take the CPU the taken spare needs for its CONFIG → READY step.
  */
 public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProcessEngine.class);

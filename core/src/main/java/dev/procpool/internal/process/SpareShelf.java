@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * The spare worker JVMs of one {@link JvmShape}: started, booted, never bound to a pool, shared by every
  * pool of that shape in this JVM. Pools hold a {@link Lease} while open; the shelf keeps as many spares as
  * the largest open lease wants, refilled one at a time (one booting JVM at most per shape, so a refill
- * never takes two cores from the pools' own starts) and only once some lease's pool had all its workers
- * ready. After the last lease closes the spares stay for that lease's idle time, then are killed; a pool
+ * never takes two cores from the pools' own starts), only once some lease's pool had all its workers
+ * ready, and only when no spare taken by a lease is still on its way to READY (a booting JVM would slow
+ * exactly that step). After the last lease closes the spares stay for that lease's idle time, then are killed; a pool
  * of the same shape opened meanwhile takes them.
  *
  * <p>A spare that dies before it booted counts as a failed start; after three in a row the shelf stops

@@ -58,6 +58,9 @@ import org.slf4j.LoggerFactory;
  *   <li>READY, BUSY or DRAINING, silent (no frame, no answer to a PING) for the liveness timeout: it
  *       is frozen or stuck, so it is killed and ends as above.
  * </ul>
+ * Becoming DEAD is decided when the channel ends, before the exit code is known: the pool counts the
+ * end and replaces a worker that was ready right then ({@link Listener#onEnd}); the tasks it held are
+ * judged once the process is gone (the running-task slot is final only then).
  *
  * <h2>How it ended</h2>
  * Once DEAD, its end is classified ({@link WorkerEnd}): STOPPED (the pool asked), RECYCLED (drained
