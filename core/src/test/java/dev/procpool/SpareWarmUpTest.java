@@ -94,6 +94,8 @@ class SpareWarmUpTest {
                 assertThat(ProcessHandle.of(recycled).map(ProcessHandle::isAlive)).as("the recycled worker, still exiting")
                         .contains(true);
                 assertThat(pool.stats().workersRecycled()).isZero(); // counted at its end, which has not come
+                assertThat(workerPids(pool)).as("stats list the replacement, not the worker on its way out")
+                        .containsExactly(replacement);
             } finally {
                 Files.createFile(release);
             }

@@ -533,7 +533,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     public List<PoolStats.Worker> workers() {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (WorkerProcess worker : workers) {
-            if (worker.isServing()) {
+            // one already replaced is ending (killed, or told SHUTDOWN): its replacement is listed instead
+            if (worker.isServing() && !replacedEarly.contains(worker)) {
                 list.add(new PoolStats.Worker(worker.id, worker.pid(), Duration.ofNanos(worker.uptimeNanos())));
             }
         }
