@@ -70,12 +70,12 @@ class SpareWarmUpTest {
     void aWorkerToldToStopAfterItsRecyclingBudgetIsReplacedBeforeItExits() throws Exception {
         Path release = tmp.resolve("release");
         String releasePath = release.toString();
-        try (ProcessPool pool = ProcessPool.builder().workers(1).maxTasksPerWorker(1)
+        try (ProcessPool pool = ProcessPool.builder().workers(1).maxTasksPerWorker(2)
                 .jvmOptions("-Dprocpool.test.shape=" + UUID.randomUUID()).build()) {
             await("a spare", WAIT, () -> pool.stats().spares().size() == 1);
             try {
-                // its one task makes the worker's exit wait (in a shutdown hook) until the test releases it
-                long recycled = pool.apply(x -> {
+                // its first task makes the worker's exit wait (in a shutdown hook) until the test releases it
+                pool.apply(x -> {
                     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
                         while (!Files.exists(Path.of(releasePath)) && System.nanoTime() < deadline) {
@@ -88,6 +88,7 @@ class SpareWarmUpTest {
                     }));
                     return ProcessHandle.current().pid();
                 }, 0);
+                long recycled = pool.apply(x -> ProcessHandle.current().pid(), 0); // its second: the budget is spent
                 CompletableFuture<Long> next = pool.submit(() -> ProcessHandle.current().pid());
                 long replacement = next.get(30, TimeUnit.SECONDS);
                 assertThat(replacement).isNotEqualTo(recycled);
