@@ -27,16 +27,20 @@ public final class RunningTaskSlot {
         this.buffer = buffer;
     }
 
-    /** Maps the slot file, creating it if needed. The mapping stays valid after the file is deleted. */
+    /**
+     * Maps the slot file, which must exist (the parent creates it before the launch). The mapping stays
+     * valid after the file is deleted. Never created here: a worker JVM that starts after its parent died
+     * (an orphaned spare, slow to boot) would re-create a file the next pool's sweep had already deleted,
+     * and nothing would delete it again; without the file it fails at once instead.
+     */
     public static RunningTaskSlot map(Path file) throws IOException {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.READ,
-                StandardOpenOption.WRITE)) {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
             MappedByteBuffer buffer = channel.map(FileChannel.MapMode.READ_WRITE, 0, SIZE);
             return new RunningTaskSlot(buffer);
         }
     }
 
-    /** Creates a slot file holding {@link #NONE} and maps it. */
+    /** Maps a new, empty slot file (created by the caller) and puts {@link #NONE} in it. */
     public static RunningTaskSlot create(Path file) throws IOException {
         RunningTaskSlot slot = map(file);
         slot.set(NONE);
