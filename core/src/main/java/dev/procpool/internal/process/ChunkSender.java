@@ -154,6 +154,7 @@ final class ChunkSender {
                     OutputStream stdin = jvm.stdin();
                     ShutdownMessage.write(stdin);
                     stdin.close(); // flushes; nothing follows
+                    worker.shutdownSent();
                     return;
                 }
                 Chunk chunk = scheduler.pollNow();

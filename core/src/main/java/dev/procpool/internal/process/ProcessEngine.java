@@ -39,6 +39,17 @@ import org.slf4j.LoggerFactory;
  * only once all of this pool's first workers were ready, so a cold start on few cores is not slowed by
  * starting twice the JVMs. Closing or terminating the pool stops its own workers and closes the lease:
  * spares it did not take are left to the shelf.
+ *
+ * <p>Replacing a worker is on the clock (issue 15: back to W ready workers within 20 ms), so it waits for
+ * nothing slow. A ready worker is replaced, and its end counted, as soon as its channel ends
+ * ({@link #onEnd}), not once its exit code and last stderr lines are in ({@link #onExit}, milliseconds
+ * later under load: the process reaper and the stderr pump must run first). One the pool itself ends (killed
+ * for its time limit, a cancel or silence; told SHUTDOWN after its recycling budget) is replaced before it
+ * is even dead ({@link #replaceNow}): for the short while it takes to die, the pool has W ready workers
+ * besides it, never more than W doing work. A worker that dies before it was ready is still replaced only
+ * at its exit: whether to give up depends on it. A taken spare is reported back to the lease once ready
+ * or gone, and only then may the shelf start the JVM that takes its place there: a JVM booting on a
+ * busy machine would take the CPU the taken spare needs for its CONFIG → READY step.
  */
 public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private static final Logger log = LoggerFactory.getLogger(ProcessEngine.class);
@@ -75,6 +86,10 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     private final SpareShelf.Lease spares;
     /** Workers that became ready so far, up to {@code workers}: then the shelf may refill. Guarded by this. */
     private int firstReady;
+    /** Taken spares not ready yet: the shelf refills only once each is ready or gone ({@link SpareShelf.Lease#take}). */
+    private final Set<WorkerProcess> takenNotReady = ConcurrentHashMap.newKeySet();
+    /** Ready workers already replaced ({@link #onEnd}, {@link #replaceNow}), their exit not yet seen. */
+    private final Set<WorkerProcess> replacedEarly = ConcurrentHashMap.newKeySet();
 
     public ProcessEngine(WorkerSettings settings, EnginePool.EngineContext context) {
         this(settings, context, false);
@@ -192,6 +207,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 startedWithArchive.put(worker, spare.archiveUse);
             }
             workers.add(worker);
+            takenNotReady.add(worker);
             if (worker.bind()) {
                 if (!trial) {
                     worker.stderr().release(); // held while it was a spare
@@ -201,6 +217,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
             }
             workers.remove(worker); // it ended as a spare: never this pool's
             startedWithArchive.remove(worker);
+            takenReadyOrGone(worker);
         }
         return false;
     }
@@ -220,6 +237,13 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         return false;
     }
 
+    /** A taken spare is ready or gone: the shelf may start the JVM that replaces it on the shelf. */
+    private void takenReadyOrGone(WorkerProcess worker) {
+        if (takenNotReady.remove(worker)) {
+            spares.takenReadyOrGone();
+        }
+    }
+
     @Override
     public void onReady(WorkerProcess worker) {
         startedWithArchive.remove(worker);
@@ -237,6 +261,7 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (allReady && spares != null) {
             spares.allowRefill();
         }
+        takenReadyOrGone(worker);
         firstReadyOrBroken.countDown();
         if (stopping) {
             worker.requestStop();
@@ -250,8 +275,44 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
                 + (failure.rebuilt() == null ? "\n" + failure.stackTrace() : ""), failure.rebuilt()));
     }
 
+    /**
+     * A ready worker's channel ended: its end is counted and a replacement taken now, before the exit is
+     * confirmed (the process reaper, the stderr pump): with a booted spare the pool is back to W ready
+     * workers in the time of one CONFIG → READY round trip. The same cases as {@link #onExit} replace it:
+     * a ready worker's end always does, unless the pool stops or is broken.
+     */
+    @Override
+    public void onEnd(WorkerProcess worker, WorkerEnd end) {
+        if (stopping || broken != null) {
+            return;
+        }
+        count(worker, end);
+        replaceNow(worker);
+    }
+
+    @Override
+    public void replaceNow(WorkerProcess worker) {
+        if (stopping || broken != null) {
+            return;
+        }
+        if (replacedEarly.add(worker)) {
+            launchWorker();
+        }
+    }
+
+    private void count(WorkerProcess worker, WorkerEnd end) {
+        if (end.unexpected()) {
+            counters.crashes.incrementAndGet();
+        } else if (end == WorkerEnd.RECYCLED) {
+            counters.recycled.incrementAndGet();
+            log.debug("worker-{} recycled after {} tasks", worker.id, settings.maxTasksPerWorker());
+        }
+    }
+
     @Override
     public void onExit(WorkerProcess.Exit exit) {
+        takenReadyOrGone(exit.worker());
+        boolean replaced = replacedEarly.remove(exit.worker());
         workers.remove(exit.worker());
         synchronized (this) {
             if (exit.worker() == recorder) {
@@ -264,16 +325,14 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
         if (stopping || broken != null) {
             return;
         }
+        if (replaced) {
+            return;
+        }
         if (!exit.wasReady() && archiveUsed != null) {
             retryWithoutArchive(exit, archiveUsed);
             return;
         }
-        if (exit.end().unexpected()) {
-            counters.crashes.incrementAndGet();
-        } else if (exit.end() == WorkerEnd.RECYCLED) {
-            counters.recycled.incrementAndGet();
-            log.debug("worker-{} recycled after {} tasks", exit.worker().id, settings.maxTasksPerWorker());
-        }
+        count(exit.worker(), exit.end());
         if (!exit.wasReady()) {
             boolean giveUp;
             synchronized (this) {
@@ -474,7 +533,8 @@ public final class ProcessEngine implements Engine, WorkerProcess.Listener {
     public List<PoolStats.Worker> workers() {
         List<PoolStats.Worker> list = new ArrayList<>();
         for (WorkerProcess worker : workers) {
-            if (worker.isServing()) {
+            // one already replaced is ending (killed, or told SHUTDOWN): its replacement is listed instead
+            if (worker.isServing() && !replacedEarly.contains(worker)) {
                 list.add(new PoolStats.Worker(worker.id, worker.pid(), Duration.ofNanos(worker.uptimeNanos())));
             }
         }

@@ -189,6 +189,7 @@ final class SpareJvm implements WorkerJvm.Events {
             return;
         }
         jvm.killLeftovers();
+        jvm.deleteSlotFile(); // deleted at BOOTED otherwise: one that died before would leave it
         if (owner != null) {
             owner.ended(this);
         }
@@ -206,6 +207,7 @@ final class SpareJvm implements WorkerJvm.Events {
             return;
         }
         log.debug("{} could not launch: {}", name, e.toString());
+        jvm.deleteSlotFile();
         if (owner != null) {
             owner.ended(this);
         }

@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * The spare worker JVMs of one {@link JvmShape}: started, booted, never bound to a pool, shared by every
  * pool of that shape in this JVM. Pools hold a {@link Lease} while open; the shelf keeps as many spares as
  * the largest open lease wants, refilled one at a time (one booting JVM at most per shape, so a refill
- * never takes two cores from the pools' own starts) and only once some lease's pool had all its workers
- * ready. After the last lease closes the spares stay for that lease's idle time, then are killed; a pool
+ * never takes two cores from the pools' own starts), only once some lease's pool had all its workers
+ * ready, and only when no spare taken by a lease is still on its way to READY (a booting JVM would slow
+ * exactly that step). After the last lease closes the spares stay for that lease's idle time, then are killed; a pool
  * of the same shape opened meanwhile takes them.
  *
  * <p>A spare that dies before it booted counts as a failed start; after three in a row the shelf stops
@@ -127,13 +128,21 @@ final class SpareShelf implements SpareJvm.Owner {
         return leases.isEmpty() && spares.isEmpty();
     }
 
+    /**
+     * Some lease's pool had all its first workers ready, and no spare taken by any lease is still on its way
+     * to READY: a refill is a JVM booting, which would take the CPU a taken spare needs for its CONFIG →
+     * READY step (on 2 cores under load it doubled that step). A taken spare that never gets ready (a slow
+     * initializer) delays the refill until it is ready or dead.
+     */
     private boolean refillAllowed() {
+        boolean refill = false;
         for (Lease lease : leases) {
-            if (lease.refill) {
-                return true;
+            if (lease.takenNotReady > 0) {
+                return false;
             }
+            refill |= lease.refill;
         }
-        return false;
+        return refill;
     }
 
     private int wanted() {
@@ -216,6 +225,8 @@ final class SpareShelf implements SpareJvm.Owner {
         private final Duration idle;
         /** Guarded by the shelf. */
         private boolean refill;
+        /** Spares this lease took that are not ready or gone yet: no refill meanwhile. Guarded by the shelf. */
+        private int takenNotReady;
         private boolean closed;
 
         private Lease(int wanted, Duration idle) {
@@ -226,6 +237,7 @@ final class SpareShelf implements SpareJvm.Owner {
         /**
          * A spare for the pool to bind, booted ones first (the oldest), else one still booting; null when
          * there is none. It is off the shelf: bind it, or it is lost (a JVM that ended is simply skipped).
+         * The pool tells {@link #takenReadyOrGone} once it is ready or gone; no refill starts before.
          */
         SpareJvm take() {
             SpareJvm taken = null;
@@ -244,12 +256,21 @@ final class SpareShelf implements SpareJvm.Owner {
                 }
                 if (taken != null) {
                     spares.remove(taken);
+                    takenNotReady++;
                 }
             }
-            if (taken != null) {
-                registry.wake(); // refill
+            return taken; // the refill waits for takenReadyOrGone
+        }
+
+        /** A spare {@link #take}n is ready in its pool, or gone (each taken one is told once): refill after the last. */
+        void takenReadyOrGone() {
+            boolean wake;
+            synchronized (SpareShelf.this) {
+                wake = --takenNotReady == 0;
             }
-            return taken;
+            if (wake) {
+                registry.wake();
+            }
         }
 
         /** The pool's own workers are all ready: spares may start in the background now. */

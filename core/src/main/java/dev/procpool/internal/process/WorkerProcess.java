@@ -58,6 +58,9 @@ import org.slf4j.LoggerFactory;
  *   <li>READY, BUSY or DRAINING, silent (no frame, no answer to a PING) for the liveness timeout: it
  *       is frozen or stuck, so it is killed and ends as above.
  * </ul>
+ * Becoming DEAD is decided when the channel ends, before the exit code is known: the pool counts the
+ * end and replaces a worker that was ready right then ({@link Listener#onEnd}); the tasks it held are
+ * judged once the process is gone (the running-task slot is final only then).
  *
  * <h2>How it ended</h2>
  * Once DEAD, its end is classified ({@link WorkerEnd}): STOPPED (the pool asked), RECYCLED (drained
@@ -96,6 +99,19 @@ public final class WorkerProcess {
         boolean anotherWorkerNeedsWork(WorkerProcess worker);
 
         void onReady(WorkerProcess worker);
+
+        /**
+         * A worker that was ready has ended (its channel is gone; its exit not confirmed yet): count the end
+         * and replace it now, unless {@link #replaceNow} did. {@link #onExit} follows once the exit is known.
+         */
+        void onEnd(WorkerProcess worker, WorkerEnd end);
+
+        /**
+         * A ready worker is about to end for a reason the pool knows first (killed for its time limit, a
+         * cancel or silence; told SHUTDOWN after its recycling budget): its replacement is taken now, while
+         * it dies, and not again at its end.
+         */
+        void replaceNow(WorkerProcess worker);
 
         void onInitializerFailed(WorkerProcess worker, RemoteFailure failure);
 
@@ -254,6 +270,7 @@ public final class WorkerProcess {
             killedToCancel = true;
         }
         log.info("worker-{} (pid {}): killing it to cancel its running task", id, pid());
+        listener.replaceNow(this);
         kill();
     }
 
@@ -307,6 +324,7 @@ public final class WorkerProcess {
         }
         log.warn("worker-{} (pid {}): task ran past the {} time limit, killing the worker", id, pid(),
                 Durations.human(settings.taskTimeout()));
+        listener.replaceNow(this);
         kill();
     }
 
@@ -331,6 +349,7 @@ public final class WorkerProcess {
         }
         log.warn("worker-{} (pid {}): unresponsive, no frame and no answer to a heartbeat for {}; killing it", id,
                 pid(), Durations.human(settings.livenessTimeout()));
+        listener.replaceNow(this);
         kill();
     }
 
@@ -384,6 +403,17 @@ public final class WorkerProcess {
         int max = settings.maxTasksPerWorker();
         setState(max > 0 && inFlight.tasksSent() >= max ? State.DRAINING : State.BUSY);
         return true;
+    }
+
+    /** SHUTDOWN is written: a worker drained for recycling exits now, so its replacement is taken now. */
+    void shutdownSent() {
+        boolean recycled;
+        synchronized (this) {
+            recycled = !stopRequested;
+        }
+        if (recycled) {
+            listener.replaceNow(this);
+        }
     }
 
     /** Blocks the background sender until there is something for it to do. */
@@ -493,16 +523,16 @@ public final class WorkerProcess {
         if (corruption != null) {
             kill();
         }
-        int exitCode = jvm.awaitExitCode();
-        jvm.awaitStderrDrained();
-        long running = jvm.slot().get();
+        // Decided now, not after the exit is confirmed: nothing below needs the exit code, and a ready worker's
+        // replacement (a spare, usually) is taken at once instead of after the process reaper and the stderr
+        // pump have caught up (issue 15: back to W ready workers within 20 ms).
         List<InFlightChunks.Sent> held;
         boolean wasReady;
         WorkerEnd end;
-        CrashTriage.Death death;
         String cause = corruption;
+        long timedOut;
         synchronized (this) {
-            long timedOut = timer == null ? RunningTaskSlot.NONE : timer.expiredSequence();
+            timedOut = timer == null ? RunningTaskSlot.NONE : timer.expiredSequence();
             wasReady = state != State.STARTING;
             end = WorkerEnd.classify(stopRequested, state == State.DRAINING && shutdownSent && inFlight.isEmpty(),
                     corruption != null, killedToCancel, timedOut >= 0);
@@ -513,10 +543,19 @@ public final class WorkerProcess {
                 cause = "unresponsive: no frame and no answer to a heartbeat for " + settings.livenessTimeout()
                         + (corruption == null ? "" : "; " + corruption);
             }
-            death = new CrashTriage.Death(running, timedOut, killedToCancel, unresponsive);
             setState(State.DEAD);
             held = inFlight.takeAll();
             notifyAll();
+        }
+        if (wasReady) {
+            listener.onEnd(this, end);
+        }
+        int exitCode = jvm.awaitExitCode();
+        jvm.awaitStderrDrained();
+        long running = jvm.slot().get(); // read once the process is gone: the task it died in
+        CrashTriage.Death death;
+        synchronized (this) {
+            death = new CrashTriage.Death(running, timedOut, killedToCancel, unresponsive);
         }
         Thread s = sendLoop;
         if (s != null) {

@@ -34,6 +34,9 @@ import java.util.function.BooleanSupplier;
  *       shows W ready workers (taken, initializer run, READY received), before the barrier tasks.</li>
  *   <li>{@code crash_back_to_ready}: a ready worker of a pool of W gets SIGKILL; from the kill until
  *       {@code stats()} shows W ready workers again, the dead one not among them (polled every 0.1 ms).</li>
+ *   <li>{@code recycle_back_to_ready}: in a pool of W with {@code maxTasksPerWorker(1)}, one task runs;
+ *       from its result's return until {@code stats()} shows W ready workers, the recycled one not among
+ *       them.</li>
  *   <li>{@code rss_per_spare_mib}: VmRSS of an idle spare (booted, no pool's code run), beside that of a
  *       ready worker that ran a small map.</li>
  * </ul>
@@ -54,6 +57,8 @@ final class SparesBench {
         List<Double> handshakeOff = new ArrayList<>();
         List<Double> crashOn = new ArrayList<>();
         List<Double> crashOff = new ArrayList<>();
+        List<Double> recycleOn = new ArrayList<>();
+        List<Double> recycleOff = new ArrayList<>();
         for (int round = 0; round < rounds; round++) {
             for (boolean spares : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 double[] t = secondPoolReady(spares);
@@ -64,6 +69,11 @@ final class SparesBench {
         for (int round = 0; round < rounds; round++) {
             for (boolean spares : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
                 (spares ? crashOn : crashOff).add(crashBackToReady(spares));
+            }
+        }
+        for (int round = 0; round < rounds; round++) {
+            for (boolean spares : round % 2 == 0 ? new boolean[] {true, false} : new boolean[] {false, true}) {
+                (spares ? recycleOn : recycleOff).add(recycleBackToReady(spares));
             }
         }
         emit("spares.procpool.second_pool_ready", median(secondOn) * 1e3, "ms");
@@ -77,15 +87,22 @@ final class SparesBench {
         emit("spares.procpool.crash_back_to_ready", median(crashOn) * 1e3, "ms");
         emit("spares.procpool_nospares.crash_back_to_ready", median(crashOff) * 1e3, "ms");
         note("  crash_back_to_ready samples ms: spares=" + rounded(crashOn, 1e3, 2) + " none=" + rounded(crashOff, 1e3, 1));
+        emit("spares.procpool.recycle_back_to_ready", median(recycleOn) * 1e3, "ms");
+        emit("spares.procpool_nospares.recycle_back_to_ready", median(recycleOff) * 1e3, "ms");
+        note("  recycle_back_to_ready samples ms: spares=" + rounded(recycleOn, 1e3, 2) + " none=" + rounded(recycleOff, 1e3, 1));
         memory();
     }
 
     private static ProcessPool pool(boolean spares) {
+        return builder(spares).build();
+    }
+
+    private static ProcessPool.Builder builder(boolean spares) {
         ProcessPool.Builder builder = ProcessPool.builder().workers(W).jvmOptions(PoolBench.workerJvmOptions());
         if (!spares) {
             builder.spareWorkers(0);
         }
-        return builder.build();
+        return builder;
     }
 
     /** Waits until the pool has W ready workers and, with spares, W booted spares. */
@@ -143,6 +160,28 @@ final class SparesBench {
             }
             double took = (System.nanoTime() - t0) / 1e9;
             PoolBench.check(pool.stats().workerCrashes() == 1, "one crash counted: " + pool.stats());
+            settle(pool, spares);
+            return took;
+        }
+    }
+
+    private static double recycleBackToReady(boolean spares) {
+        try (ProcessPool pool = builder(spares).maxTasksPerWorker(1).build()) {
+            settle(pool, spares);
+            long recycled = pool.apply(x -> ProcessHandle.current().pid(), 0);
+            long t0 = System.nanoTime();
+            while (true) {
+                List<PoolStats.Worker> workers = pool.stats().workers();
+                if (workers.size() == W && workers.stream().noneMatch(w -> w.pid() == recycled)) {
+                    break;
+                }
+                if (System.nanoTime() - t0 > WAIT_NANOS) {
+                    throw new IllegalStateException("not back to W workers: " + pool.stats());
+                }
+                LockSupport.parkNanos(100_000);
+            }
+            double took = (System.nanoTime() - t0) / 1e9;
+            await(() -> pool.stats().workersRecycled() == 1, () -> "one recycled: " + pool.stats());
             settle(pool, spares);
             return took;
         }

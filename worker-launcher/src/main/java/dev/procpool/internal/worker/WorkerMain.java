@@ -139,6 +139,10 @@ public final class WorkerMain {
 
     private void run(InputStream stdin) throws Exception {
         // Up, Kryo made, and no pool's state yet: a spare waits here, answering pings, until a pool sends its CONFIG.
+        String javaVersion = Runtime.version().toString(); // ~10 ms of stream code the first time: not after CONFIG
+        if (SpareWarmUp.worthIt(stdin)) { // nothing waits: a spare, whose first frames should find warm code
+            SpareWarmUp.run(readKryo, writeKryo);
+        }
         BootedMessage.write(channel, ProcessHandle.current().pid());
         channel.flush();
         FrameChannel.Frame config = FrameChannel.read(stdin);
@@ -160,7 +164,7 @@ public final class WorkerMain {
             channel.flush();
             exitNow(WorkerExitCodes.INIT_FAILED);
         }
-        ReadyMessage.write(channel, ProcessHandle.current().pid(), Runtime.version().toString());
+        ReadyMessage.write(channel, ProcessHandle.current().pid(), javaVersion);
         channel.flush();
         if (rings != null && WorkerRings.pretouchWanted()) {
             Thread touch = new Thread(rings::pretouch, "procpool-ring-touch");
