@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
 import dev.procpool.testing.ProcessTree;
+import java.io.BufferedReader;
 import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -16,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 
@@ -44,6 +48,37 @@ final class FaultTestSupport {
             }
             sleepQuietly(10);
         }
+    }
+
+    /**
+     * The pids a child caller prints on its line {@code WORKERS <pid> <pid> ...} (its workers, once it
+     * has them), read from its stdout; fails the test, with the child's stderr, when no such line comes
+     * within 60 s.
+     */
+    static Set<Long> workersPrintedBy(Process child, Path childStderr) throws Exception {
+        BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
+                StandardCharsets.UTF_8));
+        String line = CompletableFuture.supplyAsync(() -> {
+            try {
+                for (String l; (l = out.readLine()) != null; ) {
+                    if (l.startsWith("WORKERS ")) {
+                        return l;
+                    }
+                }
+                return null;
+            } catch (IOException e) {
+                return null;
+            }
+        }).get(60, TimeUnit.SECONDS);
+        if (line == null) {
+            fail("the child printed no WORKERS line; its stderr: "
+                    + (childStderr != null && Files.exists(childStderr) ? Files.readString(childStderr) : "(not kept)"));
+        }
+        Set<Long> pids = new HashSet<>();
+        for (String pid : line.substring("WORKERS ".length()).trim().split(" ")) {
+            pids.add(Long.parseLong(pid));
+        }
+        return pids;
     }
 
     /** Polls until the condition holds; returns false at the deadline. */

@@ -184,24 +184,7 @@ class ShareTest {
         Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), Child.class.getName())
                 .redirectError(childErr.toFile()).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        if (l.startsWith("WORKERS ")) {
-                            return l;
-                        }
-                    }
-                    return null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(60, TimeUnit.SECONDS);
-            assertThat(line).as("child stderr: %s", Files.exists(childErr) ? Files.readString(childErr) : "").isNotNull();
-            Set<Long> workers = new HashSet<>();
-            for (String pid : line.substring(8).trim().split(" ")) {
-                workers.add(Long.parseLong(pid));
-            }
+            Set<Long> workers = FaultTestSupport.workersPrintedBy(child, childErr);
             Set<Long> caller = Set.of(child.pid());
             assertThat(valuesOf(caller)).as("the caller's shared file").hasSize(1);
             assertThat(child.toHandle().destroyForcibly()).isTrue();

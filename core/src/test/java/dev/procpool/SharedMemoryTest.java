@@ -261,22 +261,7 @@ class SharedMemoryTest {
                 Child.class.getName(),
                 running.toString()).redirectError(childErr.toFile()).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        if (l.startsWith("WORKERS ")) {
-                            return l;
-                        }
-                    }
-                    return null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(60, TimeUnit.SECONDS);
-            assertThat(line).as("child stderr: %s", Files.exists(childErr) ? Files.readString(childErr) : "").isNotNull();
-            Set<Long> workers = Arrays.stream(line.substring(8).trim().split(" ")).map(Long::parseLong)
-                    .collect(Collectors.toSet());
+            Set<Long> workers = FaultTestSupport.workersPrintedBy(child, childErr);
             Set<Long> pids = new HashSet<>(workers);
             pids.add(child.pid());
             assertThat(segmentsOf(pids)).as("what the caller and a worker leave behind").hasSizeGreaterThanOrEqualTo(2);

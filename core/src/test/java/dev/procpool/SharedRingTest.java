@@ -225,25 +225,7 @@ class SharedRingTest {
                 System.getProperty("java.class.path"), Child.class.getName(), running.toString())
                 .redirectError(ProcessBuilder.Redirect.DISCARD).start();
         try {
-            BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
-                    StandardCharsets.UTF_8));
-            String line = CompletableFuture.supplyAsync(() -> {
-                try {
-                    for (String l; (l = out.readLine()) != null; ) {
-                        if (l.startsWith("WORKERS ")) {
-                            return l;
-                        }
-                    }
-                    return null;
-                } catch (IOException e) {
-                    return null;
-                }
-            }).get(60, TimeUnit.SECONDS);
-            assertThat(line).isNotNull();
-            Set<Long> pids = new HashSet<>();
-            for (String pid : line.substring(8).trim().split(" ")) {
-                pids.add(Long.parseLong(pid));
-            }
+            Set<Long> pids = new HashSet<>(FaultTestSupport.workersPrintedBy(child, null));
             Set<Long> workers = Set.copyOf(pids);
             pids.add(child.pid());
             assertThat(segmentsOf(pids)).as("the ring files are unlinked while the caller runs").isEmpty();

@@ -372,16 +372,18 @@ public final class PoolBench {
                     socket.setTcpNoDelay(true);
                     String id = new DataInputStream(socket.getInputStream()).readUTF();
                     String key = byPid ? id.substring(0, id.indexOf('/')) : id;
-                    joined.add(key);
-                    waiting.add(socket);
-                    if (joined.size() >= parties) {
-                        released = true;
-                    }
-                    if (released) {
-                        for (Socket s : waiting) {
-                            release(s);
+                    synchronized (this) { // close() walks the same list from the benchmark's thread
+                        joined.add(key);
+                        waiting.add(socket);
+                        if (joined.size() >= parties) {
+                            released = true;
                         }
-                        waiting.clear();
+                        if (released) {
+                            for (Socket s : waiting) {
+                                release(s);
+                            }
+                            waiting.clear();
+                        }
                     }
                 } catch (IOException e) {
                     // closed, or a party gave up
@@ -401,11 +403,12 @@ public final class PoolBench {
         }
 
         @Override
-        public void close() throws IOException {
+        public synchronized void close() throws IOException {
             server.close();
             for (Socket s : waiting) {
                 s.close();
             }
+            waiting.clear();
         }
     }
 
