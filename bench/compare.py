@@ -368,7 +368,7 @@ def floor_lines(jv):
 
 def table(py, jv):
     out = []
-    out.append("| workload | unit | Python Pool | Python PPE | procpool | procpool threads | procpool/Pool | better | target (issues 7, 14) |")
+    out.append("| workload | unit | Python Pool | Python PPE | procpool | procpool threads | procpool/Pool | better | target (issues 7, 14, 15) |")
     out.append("|---|---|---:|---:|---:|---:|---:|---|---|")
     for label, unit, better, kp, ke, kj, kt, tgt in ROWS:
         p = py.get(kp) if kp else None
