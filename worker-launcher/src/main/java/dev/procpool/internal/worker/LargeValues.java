@@ -212,17 +212,14 @@ final class LargeValues {
 
     /** After the SEGMENT tag: reads the value, unlinking the segment first thing. */
     static Object read(Kryo kryo, Input in) {
-        byte kind = in.readByte();
-        ByteOrder order = kind == BUFFER ? (in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN) : null;
-        String file = in.readString();
-        long length = in.readVarLong(true);
+        Reference ref = Reference.read(in);
         FileChannel channel;
         try {
-            channel = SharedSegments.openAndUnlink(file);
+            channel = SharedSegments.openAndUnlink(ref.file);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot open the shared-memory segment of a value of " + length + " bytes: " + e, e);
+            throw new IllegalStateException("cannot open the shared-memory segment of a value of " + ref.length + " bytes: " + e, e);
         }
-        return readFrom(kryo, channel, kind, order, file, length);
+        return readFrom(kryo, channel, ref.kind, ref.order, ref.file, ref.length);
     }
 
     /** Reads the value of a segment opened by its reader; closes the channel (a mapping handed out stays valid). */
@@ -344,18 +341,25 @@ final class LargeValues {
         if (in.readByte() != Elements.SEGMENT) {
             throw new IllegalStateException("not a shared-memory reference");
         }
-        byte kind = in.readByte();
-        ByteOrder order = kind == BUFFER ? (in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN) : null;
-        String file = in.readString();
-        long length = in.readVarLong(true);
+        Reference ref = Reference.read(in);
         FileChannel channel;
         try {
-            channel = SharedSegments.openShared(file);
+            channel = SharedSegments.openShared(ref.file);
         } catch (IOException e) {
-            throw new IllegalStateException("cannot open the shared-memory segment of the value (" + length
+            throw new IllegalStateException("cannot open the shared-memory segment of the value (" + ref.length
                     + " bytes; closed meanwhile?): " + e, e);
         }
-        return readFrom(kryo, channel, kind, order, file, length);
+        return readFrom(kryo, channel, ref.kind, ref.order, ref.file, ref.length);
+    }
+
+    /** What follows the SEGMENT tag: {@code kind, [byte order], file, length}. */
+    private record Reference(byte kind, ByteOrder order, String file, long length) {
+        static Reference read(Input in) {
+            byte kind = in.readByte();
+            ByteOrder order = kind == BUFFER ? (in.readByte() == 0 ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN) : null;
+            String file = in.readString();
+            return new Reference(kind, order, file, in.readVarLong(true));
+        }
     }
 
     /** After the SEGMENT tag: passes over the reference, unlinking its segment (nobody will read it). */
